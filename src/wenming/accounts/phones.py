@@ -1,0 +1,24 @@
+"""Phone numbers: one normal form (the 11-digit mainland mobile number, or the national
+number for other valid numbers) so that the keyed hash of a number is stable."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.utils.translation import gettext as _
+
+from wenming.core.errors import RuleViolation
+
+
+def normalize_phone(raw: str) -> str:
+    text = (raw or "").strip().replace(" ", "").replace("-", "")
+    if not text:
+        raise RuleViolation(_("请填写手机号码。"), field="phone")
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise RuleViolation(_("手机号码格式不正确。"), field="phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise RuleViolation(_("手机号码格式不正确。"), field="phone")
+    if number.country_code == 86:
+        return str(number.national_number)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

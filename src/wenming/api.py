@@ -1,0 +1,11 @@
+"""Mounts each domain's router on the one API."""
+
+from wenming.accounts.api import router as accounts_router
+from wenming.core.api import api, audit_router
+from wenming.network.api import router as network_router
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/network", network_router)
+api.add_router("/audit", audit_router)
+
+__all__ = ["api"]

@@ -1,0 +1,134 @@
+"""The `wenming` command.
+
+wenming demo            set up the demo county under $WENMING_DATA_DIR and serve it
+wenming serve           production: gunicorn and the background-job consumer together
+wenming <command> ...   any Django management command (migrate, regions import FILE, ...)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _data_dir() -> Path:
+    path = Path(os.environ.get("WENMING_DATA_DIR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["WENMING_DATA_DIR"] = str(path)
+    return path
+
+
+def _demo_secrets(data_dir: Path) -> None:
+    """The demo keeps its own secrets in its data folder (made once, mode 600)."""
+    path = data_dir / "secrets.json"
+    if path.exists():
+        values = json.loads(path.read_text())
+    else:
+        values = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "WENMING_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        }
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
+    for key, value in values.items():
+        os.environ.setdefault(key, value)
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wenming.settings")
+    import django
+
+    django.setup()
+
+
+def serve(bind: str, workers: int) -> int:
+    """Run gunicorn and the Huey consumer; stop both when either stops or on a signal."""
+    python = sys.executable
+    web = subprocess.Popen(
+        [
+            python, "-m", "gunicorn", "wenming.wsgi:application",
+            "--bind", bind,
+            "--workers", str(workers),
+            "--worker-class", "gthread",
+            "--threads", os.environ.get("WEB_THREADS", "4"),
+            "--access-logfile", "-" if os.environ.get("ACCESS_LOG", "1") == "1" else "/dev/null",
+            "--graceful-timeout", "10",
+        ]
+    )  # fmt: skip
+    jobs = subprocess.Popen([python, "-m", "wenming.cli", "run_huey"])
+    children = [web, jobs]
+
+    def stop(signum: int = signal.SIGTERM, frame: object = None) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return web.returncode or 0
+
+
+def demo() -> int:
+    data_dir = _data_dir()
+    os.environ["WENMING_DEMO"] = "1"
+    os.environ.setdefault("DEBUG", "0")
+    _demo_secrets(data_dir)
+    _django_setup()
+    from django.core.management import call_command
+
+    from wenming.network.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("demo_load")
+    port = os.environ.get("PORT", "8000")
+    print()
+    print(f"  wenming demo · 贾汪区 · data in {data_dir}")
+    print(f"  open http://127.0.0.1:{port}/")
+    print()
+    print(f"  demo logins (password for all: {DEMO_PASSWORD})")
+    for account in DEMO_ACCOUNTS:
+        print(f"    {account.phone}  {account.role:<16} {account.name}")
+    print()
+    sys.stdout.flush()
+    return serve(f"127.0.0.1:{port}", int(os.environ.get("WEB_WORKERS", "2")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    command = argv[1] if len(argv) > 1 else "help"
+    if command == "demo":
+        return demo()
+    if command == "serve":
+        _data_dir()
+        bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+        return serve(bind, int(os.environ.get("WEB_WORKERS", "2")))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wenming.settings")
+    from django.core.management import execute_from_command_line
+
+    if command == "help" and len(argv) <= 2:
+        print(__doc__)
+    argv[0] = "wenming"
+    execute_from_command_line(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

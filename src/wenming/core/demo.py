@@ -1,0 +1,33 @@
+"""Demo data: each domain registers a seed; `wenming demo_load` runs them in order.
+
+Every seed is idempotent (running it twice changes nothing) and returns how many rows
+it created, so that the loader can say what it did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class Seed:
+    name: str
+    order: int
+    run: Callable[[], dict[str, int]]
+
+
+_SEEDS: dict[str, Seed] = {}
+
+
+def register_seed(seed: Seed) -> None:
+    _SEEDS[seed.name] = seed
+
+
+def demo_load() -> dict[str, dict[str, int]]:
+    results = {}
+    for seed in sorted(_SEEDS.values(), key=lambda s: (s.order, s.name)):
+        with transaction.atomic():
+            results[seed.name] = seed.run()
+    return results

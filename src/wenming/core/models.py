@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Human names of audit verbs; a domain adds its own with `VERB_LABELS.update(...)`.
+VERB_LABELS: dict[str, Any] = {
+    "user.login": _("登录"),
+    "user.create": _("创建用户"),
+    "user.password_change": _("修改密码"),
+    "unit.create": _("新建单位"),
+    "unit.update": _("修改单位"),
+    "grant.create": _("授予角色"),
+    "grant.revoke": _("撤销角色"),
+    "regions.import": _("导入区划"),
+    "demo.load": _("加载演示数据"),
+    "maintenance.purge": _("清理过期会话"),
+}
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One write, recorded by the service that made it. Append-only: the app never
+    updates or deletes a row (a database trigger refuses updates too)."""
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(_("操作人"), max_length=200)
+    verb = models.CharField(_("操作"), max_length=64, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=64)
+    target_id = models.CharField(_("对象编号"), max_length=64)
+    target_label = models.CharField(_("对象"), max_length=300, blank=True)
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region_code", "-created_at"], name="audit_region_time"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb} {self.target_label}"
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")
+
+    @property
+    def verb_label(self) -> str:
+        return str(VERB_LABELS.get(self.verb, self.verb))

@@ -1,0 +1,96 @@
+"""Roles and what each may do.
+
+A role is granted to a user on a region (see `network.RoleGrant`); what the role allows
+applies to the subtree under that region's code prefix. This table is the single place
+that says which role may do what; services ask `wenming.core.access` about it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wenming.core.regions import Level
+
+
+class Role(models.TextChoices):
+    SYSADMIN = "sysadmin", _("系统管理员")
+    COUNTY_ADMIN = "county_admin", _("中心管理员")
+    INSTITUTE_ADMIN = "institute_admin", _("所管理员")
+    STATION_ADMIN = "station_admin", _("站管理员")
+    TEAM_LEADER = "team_leader", _("队长")
+    VOLUNTEER = "volunteer", _("志愿者")
+    RESIDENT = "resident", _("群众")
+    SUPERVISOR = "supervisor", _("督导（市/省文明办，只读）")
+    MEDIA_EDITOR = "media_editor", _("融媒体编辑")
+
+
+class Perm(enum.StrEnum):
+    NETWORK_VIEW = "network.view"  # see the unit tree, units and their staff
+    NETWORK_MANAGE = "network.manage"  # create and edit units
+    GRANTS_MANAGE = "grants.manage"  # grant and revoke staff roles
+    AUDIT_VIEW = "audit.view"  # browse the audit log
+    ADMIN_SITE = "admin.site"  # the Django admin (read-only inspection)
+
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.SYSADMIN: frozenset(Perm),
+    Role.COUNTY_ADMIN: frozenset(
+        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.GRANTS_MANAGE, Perm.AUDIT_VIEW}
+    ),
+    Role.INSTITUTE_ADMIN: frozenset(
+        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.GRANTS_MANAGE, Perm.AUDIT_VIEW}
+    ),
+    Role.STATION_ADMIN: frozenset({Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.AUDIT_VIEW}),
+    Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW}),
+    Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
+    Role.VOLUNTEER: frozenset(),
+    Role.RESIDENT: frozenset(),
+}
+
+# Which roles a holder of a role may grant (inside its own GRANTS_MANAGE scope).
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.SYSADMIN: frozenset(Role.values),
+    Role.COUNTY_ADMIN: frozenset(
+        {
+            Role.COUNTY_ADMIN,
+            Role.INSTITUTE_ADMIN,
+            Role.STATION_ADMIN,
+            Role.TEAM_LEADER,
+            Role.MEDIA_EDITOR,
+            Role.VOLUNTEER,
+            Role.RESIDENT,
+        }
+    ),
+    Role.INSTITUTE_ADMIN: frozenset(
+        {Role.INSTITUTE_ADMIN, Role.STATION_ADMIN, Role.TEAM_LEADER, Role.VOLUNTEER, Role.RESIDENT}
+    ),
+}
+
+# The region levels a role may be granted on.
+ROLE_LEVELS: dict[str, frozenset[Level]] = {
+    Role.SYSADMIN: frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
+    Role.COUNTY_ADMIN: frozenset({Level.COUNTY}),
+    Role.INSTITUTE_ADMIN: frozenset({Level.TOWN}),
+    Role.STATION_ADMIN: frozenset({Level.VILLAGE}),
+    Role.SUPERVISOR: frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
+    Role.MEDIA_EDITOR: frozenset({Level.COUNTY}),
+    Role.TEAM_LEADER: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
+    Role.VOLUNTEER: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
+    Role.RESIDENT: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
+}
+
+STAFF_ROLES = frozenset(
+    {
+        Role.SYSADMIN,
+        Role.COUNTY_ADMIN,
+        Role.INSTITUTE_ADMIN,
+        Role.STATION_ADMIN,
+        Role.SUPERVISOR,
+        Role.MEDIA_EDITOR,
+        Role.TEAM_LEADER,
+    }
+)

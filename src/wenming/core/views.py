@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from wenming.core.access import grants_of, has_perm
+from wenming.core.context_processors import ELDERLY_COOKIE
+from wenming.core.home import counters_for
+from wenming.core.paging import paginate, querystring_without_page
+from wenming.core.roles import Perm, Role
+from wenming.core.selectors import AUDIT_VERBS, audit_list
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "core/landing.html")
+    from wenming.network.selectors import scope_regions
+
+    grants = grants_of(request.user)
+    context = {
+        "counters": counters_for(request.user),
+        "grants": [(Role(g.role).label, g.region_code) for g in grants],
+        "scope_regions": scope_regions(actor=request.user)
+        if has_perm(request.user, Perm.NETWORK_VIEW)
+        else [],
+        "recent": list(audit_list(actor=request.user, mine=True).select_related(None)[:5]),
+    }
+    return render(request, "core/home.html", context)
+
+
+def _parse_date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "verb": request.GET.get("verb", "") if request.GET.get("verb", "") in AUDIT_VERBS else "",
+        "actor_name": request.GET.get("actor", "").strip()[:50],
+        "region_prefix": "".join(ch for ch in request.GET.get("region", "") if ch.isdigit())[:12],
+        "date_from": _parse_date(request.GET.get("from")),
+        "date_to": _parse_date(request.GET.get("to")),
+        "mine": request.GET.get("mine") == "1" or not has_perm(request.user, Perm.AUDIT_VIEW),
+    }
+    page = paginate(request, audit_list(actor=request.user, **filters))
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "page": page,
+            "verbs": AUDIT_VERBS,
+            "filters": filters,
+            "q": request.GET,
+            "qs": querystring_without_page(request),
+            "can_view_all": has_perm(request.user, Perm.AUDIT_VIEW),
+        },
+    )
+
+
+@require_POST
+def elderly_toggle(request: HttpRequest) -> HttpResponse:
+    """Switch the elderly-friendly mode (适老化) on or off for this browser."""
+    on = request.POST.get("on") == "1"
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
+    return response
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

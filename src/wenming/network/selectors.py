@@ -1,0 +1,180 @@
+"""Reads of the practice network, already scoped to the actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from wenming.core.access import in_scope, prefixes_for, scoped, subtree_q
+from wenming.core.errors import NotFound
+from wenming.core.home import HomeCounter
+from wenming.core.regions import Level
+from wenming.core.roles import Perm
+from wenming.network.models import Region, RoleGrant, Unit, UnitKind
+
+
+def unit_list(
+    *, actor: Any, search: str = "", kind: str = "", region_prefix: str = ""
+) -> QuerySet[Unit]:
+    qs = scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(region__name__icontains=search))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region_prefix:
+        qs = qs.filter(subtree_q("region_id", region_prefix))
+    return qs.select_related("region", "parent").order_by("region_id", "kind", "name")
+
+
+def unit_get(*, actor: Any, unit_id: int) -> Unit:
+    """A unit in the actor's view scope, else NotFound (an outsider learns nothing)."""
+    try:
+        return (
+            scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
+            .select_related("region", "parent")
+            .get(pk=unit_id)
+        )
+    except Unit.DoesNotExist as exc:
+        raise NotFound(_("找不到该单位，或它不在您的管辖范围内。")) from exc
+
+
+def unit_roots(*, actor: Any) -> QuerySet[Unit]:
+    """The top of the tree the actor sees: units in scope whose parent is out of scope."""
+    visible = scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
+    return (
+        visible.exclude(parent__in=visible)
+        .select_related("region")
+        .annotate(child_count=Count("children"))
+        .order_by("region_id", "kind", "name")
+    )
+
+
+def unit_children(*, actor: Any, unit: Unit) -> QuerySet[Unit]:
+    return (
+        scoped(unit.children.all(), actor, Perm.NETWORK_VIEW, "region_id")
+        .select_related("region")
+        .annotate(child_count=Count("children"))
+        .order_by("kind", "region_id", "name")
+    )
+
+
+def unit_staff(*, actor: Any, unit: Unit) -> QuerySet[RoleGrant]:
+    """Active grants held at this unit, or on its region without a unit."""
+    return (
+        scoped(RoleGrant.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
+        .filter(revoked_at__isnull=True)
+        .filter(Q(unit=unit) | Q(unit__isnull=True, region_id=unit.region_id))
+        .select_related("user", "region", "unit")
+        .order_by("role", "user__name")
+    )
+
+
+def unit_ancestors(unit: Unit) -> list[Unit]:
+    """Breadcrumb from the top of the tree (few levels: at most four queries)."""
+    chain = []
+    current = unit.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def region_get(*, actor: Any, code: str, perm: Perm = Perm.NETWORK_VIEW) -> Region:
+    if not in_scope(actor, perm, code):
+        raise NotFound(_("找不到该区划，或它不在您的管辖范围内。"))
+    try:
+        return Region.objects.get(code=code)
+    except Region.DoesNotExist as exc:
+        raise NotFound(_("找不到该区划，或它不在您的管辖范围内。")) from exc
+
+
+def region_list(
+    *, actor: Any, parent_code: str | None = None, search: str = ""
+) -> QuerySet[Region]:
+    qs = scoped(Region.objects.all(), actor, Perm.NETWORK_VIEW, "code")
+    if parent_code:
+        qs = qs.filter(parent_id=parent_code)
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs.order_by("code")
+
+
+def grant_list(*, actor: Any, perm: Perm = Perm.NETWORK_VIEW) -> QuerySet[RoleGrant]:
+    return (
+        scoped(RoleGrant.objects.all(), actor, perm, "region_id")
+        .filter(revoked_at__isnull=True)
+        .select_related("user", "region", "unit")
+    )
+
+
+def grant_get(*, actor: Any, grant_id: int) -> RoleGrant:
+    try:
+        return grant_list(actor=actor).get(pk=grant_id)
+    except RoleGrant.DoesNotExist as exc:
+        raise NotFound(_("找不到该授权，或它不在您的管辖范围内。")) from exc
+
+
+def scope_regions(*, actor: Any, perm: Perm = Perm.NETWORK_VIEW) -> list[Region]:
+    """The regions at the top of the actor's scope (one per minimal prefix)."""
+    codes = [p.ljust(12, "0") for p in prefixes_for(actor, perm)]
+    return list(Region.objects.filter(code__in=codes).order_by("code"))
+
+
+def _count_units(kind: str) -> Any:
+    def count(actor: Any) -> int:
+        return scoped(Unit.objects.filter(kind=kind), actor, Perm.NETWORK_VIEW, "region_id").count()
+
+    return count
+
+
+def _count_villages(actor: Any) -> int:
+    return scoped(
+        Region.objects.filter(level=Level.VILLAGE), actor, Perm.NETWORK_VIEW, "code"
+    ).count()
+
+
+def _count_staff(actor: Any) -> int:
+    return grant_list(actor=actor).values("user_id").distinct().count()
+
+
+def home_counters() -> list[HomeCounter]:
+    return [
+        HomeCounter(
+            "network.centers",
+            _("实践中心"),
+            Perm.NETWORK_VIEW,
+            _count_units(UnitKind.CENTER),
+            "network:tree",
+            10,
+        ),
+        HomeCounter(
+            "network.institutes",
+            _("实践所"),
+            Perm.NETWORK_VIEW,
+            _count_units(UnitKind.INSTITUTE),
+            "network:tree",
+            11,
+        ),
+        HomeCounter(
+            "network.stations",
+            _("实践站"),
+            Perm.NETWORK_VIEW,
+            _count_units(UnitKind.STATION),
+            "network:tree",
+            12,
+        ),
+        HomeCounter(
+            "network.points",
+            _("实践点"),
+            Perm.NETWORK_VIEW,
+            _count_units(UnitKind.POINT),
+            "network:units",
+            13,
+        ),
+        HomeCounter(
+            "network.villages", _("村（社区）"), Perm.NETWORK_VIEW, _count_villages, None, 14
+        ),
+        HomeCounter("network.staff", _("工作人员"), Perm.NETWORK_VIEW, _count_staff, None, 15),
+    ]
