@@ -148,7 +148,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "wenming.sqlite3",
+            "NAME": str(DATA_DIR / "wenming.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write
                 # lock at BEGIN so concurrent writers queue instead of failing mid-way.

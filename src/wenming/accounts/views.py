@@ -33,7 +33,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
         if user is not None:
             login(request, user, backend="wenming.accounts.backends.PhonePasswordBackend")
-            login_record(user=user)  # type: ignore[arg-type]
+            login_record(user=user)
             return HttpResponseRedirect(_safe_next(request))
         if getattr(request, "axes_locked_out", False):
             return render(request, "accounts/locked_out.html", status=429)

@@ -7,7 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page[Any]:
     """One page of `queryset` by ?page=N (out-of-range pages clamp to the last one)."""
     paginator = Paginator(queryset, per_page or settings.WENMING_PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))

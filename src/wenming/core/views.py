@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -34,6 +35,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", context)
 
 
+class AuditFilters(NamedTuple):
+    verb: str
+    actor_name: str
+    region_prefix: str
+    date_from: dt.date | None
+    date_to: dt.date | None
+    mine: bool
+
+
 def _parse_date(raw: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw) if raw else None
@@ -44,15 +54,16 @@ def _parse_date(raw: str | None) -> dt.date | None:
 @login_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    filters = {
-        "verb": request.GET.get("verb", "") if request.GET.get("verb", "") in AUDIT_VERBS else "",
-        "actor_name": request.GET.get("actor", "").strip()[:50],
-        "region_prefix": "".join(ch for ch in request.GET.get("region", "") if ch.isdigit())[:12],
-        "date_from": _parse_date(request.GET.get("from")),
-        "date_to": _parse_date(request.GET.get("to")),
-        "mine": request.GET.get("mine") == "1" or not has_perm(request.user, Perm.AUDIT_VIEW),
-    }
-    page = paginate(request, audit_list(actor=request.user, **filters))
+    verb = request.GET.get("verb", "")
+    filters = AuditFilters(
+        verb=verb if verb in AUDIT_VERBS else "",
+        actor_name=request.GET.get("actor", "").strip()[:50],
+        region_prefix="".join(ch for ch in request.GET.get("region", "") if ch.isdigit())[:12],
+        date_from=_parse_date(request.GET.get("from")),
+        date_to=_parse_date(request.GET.get("to")),
+        mine=request.GET.get("mine") == "1" or not has_perm(request.user, Perm.AUDIT_VIEW),
+    )
+    page = paginate(request, audit_list(actor=request.user, **filters._asdict()))
     return render(
         request,
         "core/audit_list.html",

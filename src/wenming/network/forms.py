@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +10,7 @@ from wenming.core.roles import Role
 from wenming.network.models import Unit, UnitKind
 
 
-class UnitEditForm(StyledFormMixin, forms.ModelForm):
+class UnitEditForm(StyledFormMixin, forms.ModelForm[Unit]):
     class Meta:
         model = Unit
         fields = ["name", "address", "phone", "description", "is_active"]
@@ -25,9 +27,9 @@ class UnitCreateForm(StyledFormMixin, forms.Form):
         label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: object, region_choices: list[tuple[str, str]], **kwargs: object):
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["region"].choices = region_choices  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, region_choices: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["region"]).choices = region_choices
 
 
 class GrantForm(StyledFormMixin, forms.Form):
@@ -43,9 +45,9 @@ class GrantForm(StyledFormMixin, forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: object, roles: list[str], **kwargs: object):
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["role"].choices = [(r, Role(r).label) for r in roles]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["role"]).choices = [(r, Role(r).label) for r in roles]
 
 
 class RevokeForm(StyledFormMixin, forms.Form):
