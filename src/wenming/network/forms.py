@@ -10,7 +10,7 @@ from wenming.core.roles import Role
 from wenming.network.models import Unit, UnitKind
 
 
-class UnitEditForm(StyledFormMixin, forms.ModelForm[Unit]):
+class UnitEditForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Unit
         fields = ["name", "address", "phone", "description", "is_active"]
