@@ -48,6 +48,30 @@ def _django_setup() -> None:
     django.setup()
 
 
+def _collectstatic_if_changed(data_dir: Path) -> None:
+    """collectstatic compresses every file (brotli on ECharts takes ~20 s), so the demo
+    skips it when no static source changed since the last run."""
+    import hashlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    fingerprint = digest.hexdigest()
+    stamp = data_dir / "static.fingerprint"
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    print("  collecting static files (first run only)…", flush=True)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+
+
 def serve(bind: str, workers: int) -> int:
     """Run gunicorn and the Huey consumer; stop both when either stops or on a signal."""
     python = sys.executable
@@ -93,10 +117,11 @@ def demo() -> int:
     _django_setup()
     from django.core.management import call_command
 
+    from wenming.core.roles import Role
     from wenming.network.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    _collectstatic_if_changed(data_dir)
     call_command("demo_load")
     port = os.environ.get("PORT", "8000")
     print()
@@ -105,7 +130,7 @@ def demo() -> int:
     print()
     print(f"  demo logins (password for all: {DEMO_PASSWORD})")
     for account in DEMO_ACCOUNTS:
-        print(f"    {account.phone}  {account.role:<16} {account.name}")
+        print(f"    {account.phone}  {account.name}  {Role(account.role).label}")
     print()
     sys.stdout.flush()
     return serve(f"127.0.0.1:{port}", int(os.environ.get("WEB_WORKERS", "2")))
