@@ -1,0 +1,89 @@
+"""The console script: `wenming serve` runs the web server and the job consumer together
+and stops both on SIGTERM; the demo makes its secrets once and keeps them."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from wenming import cli
+
+WENMING = str(Path(sys.executable).with_name("wenming"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_secrets_are_made_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("WENMING_DATA_KEY", raising=False)
+    cli._demo_secrets(tmp_path)
+    first = json.loads((tmp_path / "secrets.json").read_text())
+    assert len(first["SECRET_KEY"]) >= 50
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.delenv("WENMING_DATA_KEY")
+    cli._demo_secrets(tmp_path)
+    assert json.loads((tmp_path / "secrets.json").read_text()) == first
+    assert os.environ["SECRET_KEY"] == first["SECRET_KEY"]
+
+
+@pytest.mark.skipif(not Path(WENMING).exists(), reason="console script not installed")
+def test_serve_runs_web_and_jobs_and_stops_both(tmp_path):
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "WENMING_TESTING", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        WENMING_DATA_DIR=str(tmp_path),
+        SECRET_KEY="serve-test-" + "x" * 40,
+        WENMING_DATA_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_HTTPS="0",
+        BIND=f"127.0.0.1:{port}",
+        WEB_WORKERS="1",
+        ACCESS_LOG="0",
+    )
+    subprocess.run([WENMING, "migrate", "-v0"], env=env, check=True, timeout=120)
+    proc = subprocess.Popen(
+        [WENMING, "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(80):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    body = json.loads(r.read())
+                    break
+            except OSError:
+                time.sleep(0.25)
+        assert body == {"status": "ok"}
+        children = subprocess.run(
+            ["pgrep", "-g", str(proc.pid), "-a"], capture_output=True, text=True
+        ).stdout
+        assert "gunicorn" in children
+        assert "run_huey" in children
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    leftover = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
+    assert "Huey consumer started" in output
