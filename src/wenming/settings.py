@@ -223,6 +223,9 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "phone"
 AXES_USERNAME_CALLABLE = "wenming.accounts.backends.axes_username"
+# axes keeps the POSTed form in AccessAttempt.post_data and masks only these fields:
+# the login field is "phone", so it must be listed or the number is stored as typed.
+AXES_SENSITIVE_PARAMETERS = ["phone", "username", "password", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False

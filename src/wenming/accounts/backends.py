@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -8,6 +9,8 @@ from django.http import HttpRequest
 from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
+
+_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class PhonePasswordBackend(ModelBackend):
@@ -46,6 +49,10 @@ def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | Non
     """What django-axes records and locks on: the keyed hash of the normalized number,
     never the number itself."""
     raw = (credentials or {}).get("phone") or (credentials or {}).get("username") or ""
+    if isinstance(raw, str) and _DIGEST_RE.fullmatch(raw):
+        # After a successful login axes passes the user's USERNAME_FIELD, which is
+        # already the digest: keep it, or AXES_RESET_ON_SUCCESS would miss the failures.
+        return raw
     if not raw and request is not None:
         raw = request.POST.get("phone", "")
     try:

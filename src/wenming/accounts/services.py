@@ -16,11 +16,11 @@ from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
 
 
-def _validate_password(password: str, user: User | None = None) -> None:
+def _validate_password(password: str, user: User | None = None, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise RuleViolation(" ".join(exc.messages), field="password") from exc
+        raise RuleViolation(" ".join(exc.messages), field=field) from exc
 
 
 @transaction.atomic
@@ -59,7 +59,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
         raise RuleViolation(_("原密码不正确。"), field="old_password")
     if old_password == new_password:
         raise RuleViolation(_("新密码不能与原密码相同。"), field="new_password")
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(actor=user, verb="user.password_change", target=user, region_code="")

@@ -82,7 +82,9 @@ def subtree_q(field: str, prefix: str) -> Q:
     """Rows whose `field` (a 12-digit code) lies under `prefix`."""
     if not prefix:
         return Q()
-    if not prefix.isdigit() or len(prefix) > CODE_LENGTH:
+    # isascii(): str.isdigit() also accepts "３" and "²", which would build a range
+    # of non-ASCII strings.
+    if not (prefix.isascii() and prefix.isdigit()) or len(prefix) > CODE_LENGTH:
         return Q(pk__in=[])  # junk input selects nothing
     pad = CODE_LENGTH - len(prefix)
     # gte/lte rather than range or startswith: they work on foreign-key columns too.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import SessionAuth
@@ -48,9 +48,20 @@ def auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+MAX_PAGE = 100_000
+
+
 class Paging(PageNumberPagination):
     class Input(Schema):
-        page: int = 1
+        # Bounded: page 0 or below would slice with a negative offset, and a huge page
+        # overflows the database's OFFSET (both were server errors).
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+
+        # The page size is fixed by settings, not chosen by the caller; django-ninja
+        # >= 1.4 still reads `pagination.page_size`, so answer "not requested".
+        @property
+        def page_size(self) -> None:
+            return None
 
     def __init__(self, **kwargs: object) -> None:
         from django.conf import settings
@@ -81,4 +92,6 @@ def list_audit_events(
     request: HttpRequest, verb: str = "", region: str = "", mine: bool = False
 ) -> object:
     """Audit events in the caller's AUDIT_VIEW scope, and the caller's own actions."""
+    # PostgreSQL refuses NUL characters in text parameters; they can match nothing anyway.
+    verb, region = verb.replace("\x00", ""), region.replace("\x00", "")
     return audit_list(actor=request.user, verb=verb, region_prefix=region, mine=mine)

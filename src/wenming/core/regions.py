@@ -12,7 +12,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 
 CODE_LENGTH = 12
-_CODE_RE = re.compile(r"^[0-9]{12}$")
+_CODE_RE = re.compile(r"[0-9]{12}")  # used with fullmatch: "$" would let a "\n" through
 # Cumulative end offsets of the segments: province, city, county, town, village.
 SEGMENT_ENDS = (2, 4, 6, 9, 12)
 
@@ -61,7 +61,7 @@ def is_valid(code: str) -> bool:
 
 def level_of(code: str) -> Level:
     """The level of a 12-digit code: the deepest segment that is not all zeros."""
-    if not _CODE_RE.match(code) or code[:2] == "00":
+    if not _CODE_RE.fullmatch(code) or code[:2] == "00":
         raise InvalidRegionCode(code)
     level = Level.PROVINCE
     start = 2
