@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,9 +59,22 @@ def read_regions_csv(path: str | Path) -> list[tuple[str, str]]:
 def regions_import(*, actor: Any, rows: Iterable[tuple[str, str]]) -> RegionImportResult:
     """Insert or rename regions. Every region's parent must be in the rows or already in
     the database; running the same rows twice changes nothing."""
-    wanted = {rc.normalize(code): name for code, name in rows}
+    wanted: dict[str, str] = {}
+    for code, name in rows:
+        try:
+            wanted[rc.normalize(code)] = name
+        except rc.InvalidRegionCode as exc:
+            # Callers other than the CSV reader get the service's error, not a ValueError.
+            raise RuleViolation(
+                _("区划代码 %(code)s 不正确。") % {"code": code}, field="code"
+            ) from exc
     if not wanted:
         raise RuleViolation(_("区划文件没有数据。"))
+    if actor is not None:
+        # None is the system (the command line, the demo loader); a person imports
+        # or renames regions only inside the subtree they manage.
+        for code in sorted(wanted):
+            require(actor, Perm.NETWORK_MANAGE, code, view_perm=Perm.NETWORK_VIEW)
     existing = {r.code: r for r in Region.objects.filter(code__in=list(wanted))}
     missing_parents = {
         parent
@@ -107,6 +120,23 @@ UNIT_FIELDS = ["kind", "name", "region", "parent", "address", "phone", "descript
 UNIT_EDITABLE = {"name", "address", "phone", "description", "is_active"}
 
 
+def _unit_text(field: str, value: Any) -> str:
+    """A unit's text field, stripped; too long or with NUL characters is a rule violation
+    (the database would refuse it with a server error instead)."""
+    text = str(value).strip()
+    model_field = Unit._meta.get_field(field)
+    assert isinstance(model_field, models.Field)
+    label = model_field.verbose_name
+    if "\x00" in text:
+        raise RuleViolation(_("%(label)s含有不允许的字符。") % {"label": label}, field=field)
+    max_length = model_field.max_length
+    if max_length is not None and len(text) > max_length:
+        raise RuleViolation(
+            _("%(label)s最多 %(n)d 个字。") % {"label": label, "n": max_length}, field=field
+        )
+    return text
+
+
 def _parent_unit_for(kind: str, region: Region) -> Unit | None:
     """The unit a new unit hangs under: the nearest unit up the region tree."""
     if kind == UnitKind.CENTER:
@@ -138,9 +168,12 @@ def unit_create(
     """Create a unit in the actor's manage scope. A center stands at a county, an
     institute at a town, a station at a village; a point anywhere. Its parent is the
     nearest unit above it."""
-    name = name.strip()
+    name = _unit_text("name", name)
     if not name:
         raise RuleViolation(_("请填写单位名称。"), field="name")
+    address = _unit_text("address", address)
+    phone = _unit_text("phone", phone)
+    description = _unit_text("description", description)
     if kind not in UnitKind.values:
         raise RuleViolation(_("单位类型不正确。"), field="kind")
     require(actor, Perm.NETWORK_MANAGE, region_code, view_perm=Perm.NETWORK_VIEW)
@@ -169,9 +202,9 @@ def unit_create(
         name=name,
         region=region,
         parent=_parent_unit_for(kind, region),
-        address=address.strip(),
-        phone=phone.strip(),
-        description=description.strip(),
+        address=address,
+        phone=phone,
+        description=description,
     )
     try:
         with transaction.atomic():
@@ -197,8 +230,9 @@ def unit_update(*, actor: Any, unit: Unit, **fields: Any) -> Unit:
     require(actor, Perm.NETWORK_MANAGE, unit.region_id, view_perm=Perm.NETWORK_VIEW)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     before = snapshot(unit, UNIT_FIELDS)
+    for key in fields.keys() & {"name", "address", "phone", "description"}:
+        fields[key] = _unit_text(key, fields[key])
     if "name" in fields:
-        fields["name"] = str(fields["name"]).strip()
         if not fields["name"]:
             raise RuleViolation(_("请填写单位名称。"), field="name")
         if (
@@ -208,7 +242,7 @@ def unit_update(*, actor: Any, unit: Unit, **fields: Any) -> Unit:
         ):
             raise RuleViolation(_("同一区划内已有同名单位。"), field="name")
     for key, value in fields.items():
-        setattr(unit, key, value.strip() if isinstance(value, str) else value)
+        setattr(unit, key, value)
     changes = diff(before, snapshot(unit, UNIT_FIELDS))
     if not changes:
         return unit
@@ -301,15 +335,21 @@ def grant_revoke(*, actor: Any, grant: RoleGrant, reason: str = "") -> RoleGrant
     return locked
 
 
-def staff_user_for_grant(*, actor: Any, phone: str, name: str, password: str) -> User:
-    """The user a grant goes to: found by phone, or created (audited) with the given
-    initial password."""
+def staff_user_for_grant(
+    *, actor: Any, phone: str, name: str, password: str, region_code: str
+) -> User:
+    """The user a grant at `region_code` goes to: found by phone, or created (audited
+    there) with the given initial password. Only someone who may grant roles at that
+    region may create a login this way."""
     from wenming.accounts.services import user_create
 
+    require(actor, Perm.GRANTS_MANAGE, region_code, view_perm=Perm.NETWORK_VIEW)
     try:
         return User.objects.get_by_phone(phone)
     except User.DoesNotExist:
-        return user_create(actor=actor, phone=phone, name=name, password=password)
+        return user_create(
+            actor=actor, phone=phone, name=name, password=password, region_code=region_code
+        )
 
 
 def actor_may_manage(actor: Any, unit: Unit) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -146,26 +147,29 @@ def grant_create(request: HttpRequest, unit_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            try:
-                user = User.objects.get_by_phone(data["phone"])
-            except User.DoesNotExist:
-                if not data["password"]:
-                    raise RuleViolation(
-                        _("该手机号码尚未注册，请设置初始密码。"), field="password"
-                    ) from None
-                user = services.staff_user_for_grant(
+            # One transaction: a new login is not left behind when the grant is refused.
+            with transaction.atomic():
+                try:
+                    user = User.objects.get_by_phone(data["phone"])
+                except User.DoesNotExist:
+                    if not data["password"]:
+                        raise RuleViolation(
+                            _("该手机号码尚未注册，请设置初始密码。"), field="password"
+                        ) from None
+                    user = services.staff_user_for_grant(
+                        actor=request.user,
+                        phone=data["phone"],
+                        name=data["name"],
+                        password=data["password"],
+                        region_code=unit.region_id,
+                    )
+                services.grant_role(
                     actor=request.user,
-                    phone=data["phone"],
-                    name=data["name"],
-                    password=data["password"],
+                    user=user,
+                    role=data["role"],
+                    region_code=unit.region_id,
+                    unit=unit,
                 )
-            services.grant_role(
-                actor=request.user,
-                user=user,
-                role=data["role"],
-                region_code=unit.region_id,
-                unit=unit,
-            )
         except RuleViolation as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -177,6 +181,9 @@ def grant_create(request: HttpRequest, unit_id: int) -> HttpResponse:
 @login_required
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = selectors.grant_get(actor=request.user, grant_id=grant_id)
+    # Checked before the form: a read-only viewer gets 403 even for an incomplete POST.
+    if not in_scope(request.user, Perm.GRANTS_MANAGE, grant.region_id):
+        raise Forbidden(_("您不能撤销该授权。"))
     back = grant.unit_id
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -189,8 +196,4 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已撤销授权。"))
             return redirect("network:unit", unit_id=back) if back else redirect("network:tree")
-    elif request.method != "POST" and not in_scope(
-        request.user, Perm.GRANTS_MANAGE, grant.region_id
-    ):
-        raise Forbidden(_("您不能撤销该授权。"))
     return render(request, "network/grant_revoke.html", {"form": form, "grant": grant})
