@@ -57,13 +57,10 @@ def test_serve_runs_web_and_jobs_and_stops_both(tmp_path):
         ACCESS_LOG="0",
     )
     subprocess.run([WENMING, "migrate", "-v0"], env=env, check=True, timeout=120)
+    log_path = tmp_path / "serve.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(
-        [WENMING, "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
+        [WENMING, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         body = None
@@ -80,9 +77,15 @@ def test_serve_runs_web_and_jobs_and_stops_both(tmp_path):
         ).stdout
         assert "gunicorn" in children
         assert "run_huey" in children
+        for _ in range(80):  # the consumer logs its start a moment after gunicorn's
+            if "Huey consumer started" in log_path.read_text():
+                break
+            time.sleep(0.25)
     finally:
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        log.close()
+    output = log_path.read_text()
     assert proc.returncode == 0, output
     leftover = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
