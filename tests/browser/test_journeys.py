@@ -70,6 +70,15 @@ def test_county_admin_journey(live_server, cast, net, new_page, shot, width):
     expect(children.get_by_role("link", name=net.station2.name, exact=True)).to_be_visible()
     shot(page, "tree-expanded")
 
+    # The same button collapses the branch and opens it again (no second request).
+    toggle = page.locator(f"#unit-{net.institute.pk} > button.toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(children.get_by_role("link", name=net.station.name, exact=True)).to_be_hidden()
+    toggle.click()
+    expect(children.get_by_role("link", name=net.station.name, exact=True)).to_be_visible()
+
     # A unit page.
     children.get_by_role("link", name=net.station.name, exact=True).click()
     page.wait_for_url(f"{base}/network/units/{net.station.pk}/")

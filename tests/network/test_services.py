@@ -24,6 +24,7 @@ from wenming.network.services import (
     grant_revoke,
     grant_role,
     regions_import,
+    staff_user_for_grant,
     unit_create,
     unit_update,
 )
@@ -629,6 +630,84 @@ def test_regions_import_refuses_and_writes_nothing(net, rows, message):
         regions_import(actor=None, rows=rows)
     assert message in exc.value.message
     assert db_state() == before
+
+
+@pytest.mark.parametrize("who", list(ACTOR_OUTCOMES_MANAGE))
+def test_regions_import_by_each_actor(cast, net, who):
+    """A person imports only inside the subtree they manage (None is the system)."""
+    actor = getattr(cast, who)
+    expected = ACTOR_OUTCOMES_MANAGE[who]
+    rows = [(VILLAGE, "马庄村")]
+    if expected is None:
+        result = regions_import(actor=actor, rows=rows)
+        assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
+        assert Region.objects.get(code=VILLAGE).name == "马庄村"
+        event = AuditEvent.objects.get(verb="regions.import", actor__isnull=False)
+        assert (event.actor_id, event.region_code, event.changes) == (
+            actor.pk,
+            VILLAGE,
+            {"created": 0, "updated": 1},
+        )
+    else:
+        before = db_state()
+        with pytest.raises(expected):
+            regions_import(actor=actor, rows=rows)
+        assert db_state() == before
+
+
+def test_regions_import_partly_outside_scope_writes_nothing(cast, net):
+    """One row outside the actor's subtree refuses the whole file."""
+    before = db_state()
+    with pytest.raises(NotFound):
+        regions_import(
+            actor=cast.county_admin,
+            rows=[("320305005201", "新村"), ("320311001002", "泉山新社区")],
+        )
+    with pytest.raises(NotFound):
+        regions_import(actor=cast.station_admin, rows=[(VILLAGE, "马庄"), ("320305005201", "新村")])
+    assert db_state() == before
+
+
+# ---------------------------------------------------------------- staff_user_for_grant
+
+
+@pytest.mark.parametrize("who", list(ACTOR_OUTCOMES_GRANT))
+def test_staff_user_for_grant_by_each_actor(cast, net, who):
+    actor = getattr(cast, who)
+    expected = ACTOR_OUTCOMES_GRANT[who]
+    if expected is None:
+        user = staff_user_for_grant(
+            actor=actor,
+            phone="13700000060",
+            name="新员工",
+            password="Init-pass-60",
+            region_code=VILLAGE,
+        )
+        assert (user.name, user.check_password("Init-pass-60")) == ("新员工", True)
+        event = AuditEvent.objects.get(verb="user.create")
+        assert (event.actor_id, event.target_id, event.region_code) == (
+            actor.pk,
+            str(user.pk),
+            VILLAGE,
+        )
+        # The same phone again finds that user and writes nothing.
+        before = db_state()
+        again = staff_user_for_grant(
+            actor=actor, phone="137 0000 0060", name="别名", password="", region_code=VILLAGE
+        )
+        assert again.pk == user.pk
+        assert db_state() == before
+    else:
+        before = db_state()
+        with pytest.raises(expected):
+            staff_user_for_grant(
+                actor=actor,
+                phone="13700000060",
+                name="新员工",
+                password="Init-pass-60",
+                region_code=VILLAGE,
+            )
+        assert db_state() == before
 
 
 # ---------------------------------------------------------------- concurrency

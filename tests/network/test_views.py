@@ -409,10 +409,49 @@ def test_grant_new_phone_creates_user_with_initial_password(login, cast, net):
         .order_by("id")
         .values_list("verb", flat=True)
     ) == ["user.create", "grant.create"]
+    # Both audit rows sit at the village, where the county's auditors see them.
+    assert set(
+        AuditEvent.objects.filter(verb__in=["user.create", "grant.create"]).values_list(
+            "region_code", flat=True
+        )
+    ) == {VILLAGE}
     # The plaintext number is never shown on the unit page.
     detail = html(client.get(f"/network/units/{net.station.pk}/"))
     assert user.phone_masked in detail
     assert "13700000077" not in detail
+
+
+def test_grant_refused_after_the_user_was_made_leaves_no_login(login, cast, net, monkeypatch):
+    """The new login and the grant are one transaction: a refused grant undoes both."""
+    from wenming.core.errors import RuleViolation
+    from wenming.network import services
+
+    def refuse(**kwargs):
+        assert User.objects.filter(pk=kwargs["user"].pk).exists()  # the login was made
+        raise RuleViolation("该用户已在此区划拥有这个角色。", field="role")
+
+    monkeypatch.setattr(services, "grant_role", refuse)
+    client = login(cast.county_admin)
+    before = db_state()
+    response = client.post(
+        _grant_url(net),
+        {"phone": "13700000076", "name": "半途", "role": "volunteer", "password": "Init-pass-76"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["role"] == ["该用户已在此区划拥有这个角色。"]
+    assert db_state() == before
+
+
+def test_grant_new_phone_with_weak_password_is_a_form_error(login, cast, net):
+    client = login(cast.county_admin)
+    before = db_state()
+    response = client.post(
+        _grant_url(net),
+        {"phone": "13700000075", "name": "弱密码", "role": "volunteer", "password": "12345678"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["password"] == ["这个密码太常见了。 密码只包含数字。"]
+    assert db_state() == before
 
 
 def test_grant_existing_phone_reuses_the_user(login, cast, net):

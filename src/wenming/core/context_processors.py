@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from wenming.core.access import has_perm, roles_of
@@ -21,4 +22,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "admin_site": has_perm(user, Perm.ADMIN_SITE),
         },
         "my_roles": [Role(r).label for r in sorted(roles)],
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
     }

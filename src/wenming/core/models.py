@@ -5,19 +5,20 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Human names of audit verbs; a domain adds its own with `VERB_LABELS.update(...)`.
 VERB_LABELS: dict[str, Any] = {
-    "user.login": _("登录"),
-    "user.create": _("创建用户"),
-    "user.password_change": _("修改密码"),
-    "unit.create": _("新建单位"),
-    "unit.update": _("修改单位"),
-    "grant.create": _("授予角色"),
-    "grant.revoke": _("撤销角色"),
-    "regions.import": _("导入区划"),
-    "demo.load": _("加载演示数据"),
-    "maintenance.purge": _("清理过期会话"),
+    "user.login": pgettext_lazy("audit verb", "登录"),
+    "user.create": pgettext_lazy("audit verb", "创建用户"),
+    "user.password_change": pgettext_lazy("audit verb", "修改密码"),
+    "unit.create": pgettext_lazy("audit verb", "新建单位"),
+    "unit.update": pgettext_lazy("audit verb", "修改单位"),
+    "grant.create": pgettext_lazy("audit verb", "授予角色"),
+    "grant.revoke": pgettext_lazy("audit verb", "撤销角色"),
+    "regions.import": pgettext_lazy("audit verb", "导入区划"),
+    "demo.load": pgettext_lazy("audit verb", "加载演示数据"),
+    "maintenance.purge": pgettext_lazy("audit verb", "清理过期会话"),
 }
 
 

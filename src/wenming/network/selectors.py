@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wenming.core.access import in_scope, prefixes_for, scoped, subtree_q
 from wenming.core.errors import NotFound
@@ -150,7 +151,7 @@ def home_counters() -> list[HomeCounter]:
     return [
         HomeCounter(
             "network.centers",
-            _("实践中心"),
+            pgettext_lazy("home counter", "实践中心"),
             Perm.NETWORK_VIEW,
             _count_units(UnitKind.CENTER),
             "network:tree",
@@ -158,7 +159,7 @@ def home_counters() -> list[HomeCounter]:
         ),
         HomeCounter(
             "network.institutes",
-            _("实践所"),
+            pgettext_lazy("home counter", "实践所"),
             Perm.NETWORK_VIEW,
             _count_units(UnitKind.INSTITUTE),
             "network:tree",
@@ -166,7 +167,7 @@ def home_counters() -> list[HomeCounter]:
         ),
         HomeCounter(
             "network.stations",
-            _("实践站"),
+            pgettext_lazy("home counter", "实践站"),
             Perm.NETWORK_VIEW,
             _count_units(UnitKind.STATION),
             "network:tree",
@@ -174,14 +175,26 @@ def home_counters() -> list[HomeCounter]:
         ),
         HomeCounter(
             "network.points",
-            _("实践点"),
+            pgettext_lazy("home counter", "实践点"),
             Perm.NETWORK_VIEW,
             _count_units(UnitKind.POINT),
             "network:units",
             13,
         ),
         HomeCounter(
-            "network.villages", _("村（社区）"), Perm.NETWORK_VIEW, _count_villages, None, 14
+            "network.villages",
+            pgettext_lazy("home counter", "村（社区）"),
+            Perm.NETWORK_VIEW,
+            _count_villages,
+            None,
+            14,
         ),
-        HomeCounter("network.staff", _("工作人员"), Perm.NETWORK_VIEW, _count_staff, None, 15),
+        HomeCounter(
+            "network.staff",
+            pgettext_lazy("home counter", "工作人员"),
+            Perm.NETWORK_VIEW,
+            _count_staff,
+            None,
+            15,
+        ),
     ]

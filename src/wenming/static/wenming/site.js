@@ -1,0 +1,11 @@
+// Tree branches: the first click loads the children (htmx, once); every click
+// shows or hides them and flips the button between + and −.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-tree-toggle]");
+  if (!button) return;
+  var box = document.getElementById(button.getAttribute("aria-controls"));
+  var open = button.getAttribute("aria-expanded") === "true";
+  button.setAttribute("aria-expanded", open ? "false" : "true");
+  button.textContent = open ? "+" : "−";
+  if (box) box.hidden = open;
+});
