@@ -416,3 +416,19 @@ def test_user_without_any_grant_sees_its_own_events(events, login):
     client = login(user)
     assert _listed(client.get("/audit/")) == _own(user)
     assert len(_own(user)) == 1
+
+
+def test_a_user_with_history_can_still_be_deleted(cast, net):
+    """The actor link is not nulled on delete (that UPDATE would hit the append-only
+    trigger); the event keeps who it was through actor_label."""
+    from wenming.accounts.models import User
+    from wenming.network.models import RoleGrant
+    from wenming.network.services import unit_update
+
+    unit_update(actor=cast.station_admin, unit=net.station, address="马庄村 1 号")
+    event = AuditEvent.objects.get(verb="unit.update")
+    RoleGrant.objects.filter(user=cast.station_admin).delete()
+    User.objects.filter(pk=cast.station_admin.pk).delete()
+    event = AuditEvent.objects.get(pk=event.pk)
+    assert event.actor_id == cast.station_admin.pk
+    assert event.actor_label.startswith("站管理员")

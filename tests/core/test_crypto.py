@@ -183,3 +183,19 @@ def test_masked_phone_keeps_only_head_and_tail(phone):
     assert len(masked) == 11
     assert masked[:3] == phone[:3] and masked[-4:] == phone[-4:]
     assert masked[3:7] == "****"
+
+
+@pytest.mark.parametrize("junk", ["", "not base64!", "AAAA", "QUJD"])
+def test_needs_reencryption_refuses_junk_with_decryption_error(junk):
+    with pytest.raises(crypto.DecryptionError):
+        crypto.needs_reencryption(junk)
+
+
+def test_a_malformed_data_key_fails_the_system_check(settings):
+    from wenming.core.checks import data_key_is_usable
+
+    settings.WENMING_DATA_KEY = "not-a-key"
+    errors = data_key_is_usable(None)
+    assert [e.id for e in errors] == ["wenming.E001"]
+    settings.WENMING_DATA_KEY = base64.b64encode(b"k" * 32).decode()
+    assert data_key_is_usable(None) == []

@@ -100,7 +100,12 @@ def decrypt(token: str) -> str:
 
 
 def needs_reencryption(token: str) -> bool:
-    raw = base64.urlsafe_b64decode(token.encode())
+    try:
+        raw = base64.urlsafe_b64decode(token.encode())
+    except ValueError as exc:
+        raise DecryptionError("not a ciphertext") from exc
+    if len(raw) < 5 or raw[:1] != _VERSION:
+        raise DecryptionError("not a ciphertext")
     return raw[1:5] != keyring()[0].key_id
 
 

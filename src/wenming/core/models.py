@@ -40,7 +40,9 @@ class AuditEvent(models.Model):
         verbose_name=_("操作人"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # DO_NOTHING: SET_NULL would be an UPDATE, which the append-only trigger refuses,
+        # making users with any history undeletable. actor_label keeps who it was.
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -87,7 +88,12 @@ def elderly_toggle(request: HttpRequest) -> HttpResponse:
         target = "/"
     response = HttpResponseRedirect(target)
     response.set_cookie(
-        ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        ELDERLY_COOKIE,
+        "1" if on else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
     )
     return response
 

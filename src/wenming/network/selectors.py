@@ -12,7 +12,7 @@ from wenming.core.access import in_scope, prefixes_for, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
 from wenming.core.regions import Level
-from wenming.core.roles import Perm
+from wenming.core.roles import STAFF_ROLES, Perm
 from wenming.network.models import Region, RoleGrant, Unit, UnitKind
 
 
@@ -68,11 +68,15 @@ def unit_children(*, actor: Any, unit: Unit) -> QuerySet[Unit]:
 
 
 def unit_staff(*, actor: Any, unit: Unit) -> QuerySet[RoleGrant]:
-    """Active grants held at this unit, or on its region without a unit."""
+    """Staff roles held at this unit, or (for a center, institute or station) on its
+    region without a unit. Volunteers and residents are not staff."""
+    here = Q(unit=unit)
+    if unit.kind != UnitKind.POINT:
+        here |= Q(unit__isnull=True, region_id=unit.region_id)
     return (
         scoped(RoleGrant.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
-        .filter(revoked_at__isnull=True)
-        .filter(Q(unit=unit) | Q(unit__isnull=True, region_id=unit.region_id))
+        .filter(revoked_at__isnull=True, role__in=STAFF_ROLES)
+        .filter(here)
         .select_related("user", "region", "unit")
         .order_by("role", "user__name")
     )
