@@ -386,3 +386,12 @@ def test_argon2_hashes_and_checks():
     assert identify_hasher(encoded).algorithm == "argon2"
     assert check_password(PASSWORD, encoded)
     assert not check_password(PASSWORD + "x", encoded)
+
+
+def test_password_rules_speak_chinese(db):
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        password_validation.validate_password("3141")
+    assert info.value.messages == ["密码太短，至少需要 8 位。", "密码不能全是数字。"]

@@ -275,9 +275,14 @@ def test_unit_create_text_the_database_cannot_hold_is_400(api_as, cast, net, pay
         ("/network/units/", {"q": "马\x00庄"}),
     ],
 )
-def test_nul_characters_in_search_are_harmless(api_as, cast, net, url, params):
-    """PostgreSQL refuses NUL in text parameters; searches must not turn that into a 500."""
-    assert api_as(cast.county_admin).get(url, params).status_code == 200
+def test_nul_characters_in_search_are_refused(api_as, cast, net, url, params):
+    """PostgreSQL refuses NUL in text parameters; one middleware answers 400 for any
+    query string carrying one, before it reaches a query (never a 500)."""
+    assert api_as(cast.county_admin).get(url, params).status_code == 400
+
+
+def test_nul_in_the_audit_page_actor_filter_is_refused(login, cast, net):
+    assert login(cast.county_admin).get("/audit/", {"actor": "王\x00"}).status_code == 400
 
 
 def test_unit_create_schema_error_is_422(api_as, cast, net):

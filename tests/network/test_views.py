@@ -452,7 +452,9 @@ def test_grant_new_phone_with_weak_password_is_a_form_error(login, cast, net):
         {"phone": "13700000075", "name": "弱密码", "role": "volunteer", "password": "12345678"},
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["password"] == ["这个密码太常见了。 密码只包含数字。"]
+    assert response.context["form"].errors["password"] == [
+        "这个密码太常见了，请换一个。 密码不能全是数字。"
+    ]
     assert db_state() == before
 
 

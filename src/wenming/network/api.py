@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wenming.core.api import ErrorOut, Paging
@@ -104,7 +104,7 @@ def get_unit(request: HttpRequest, unit_id: int) -> object:
 @router.post("/units", response={201: UnitOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def create_unit(request: HttpRequest, payload: UnitCreateIn) -> object:
     unit = services.unit_create(actor=request.user, **payload.dict())
-    return 201, selectors.unit_get(actor=request.user, unit_id=unit.pk)
+    return Status(201, selectors.unit_get(actor=request.user, unit_id=unit.pk))
 
 
 @router.patch(

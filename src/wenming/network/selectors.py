@@ -16,15 +16,9 @@ from wenming.core.roles import STAFF_ROLES, Perm
 from wenming.network.models import Region, RoleGrant, Unit, UnitKind
 
 
-def _clean(text: str) -> str:
-    """Search input without NUL characters, which PostgreSQL refuses in text (500)."""
-    return text.replace("\x00", "")
-
-
 def unit_list(
     *, actor: Any, search: str = "", kind: str = "", region_prefix: str = ""
 ) -> QuerySet[Unit]:
-    search, kind = _clean(search), _clean(kind)
     qs = scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(region__name__icontains=search))
@@ -104,7 +98,6 @@ def region_get(*, actor: Any, code: str, perm: Perm = Perm.NETWORK_VIEW) -> Regi
 def region_list(
     *, actor: Any, parent_code: str | None = None, search: str = ""
 ) -> QuerySet[Region]:
-    parent_code, search = _clean(parent_code or ""), _clean(search)
     qs = scoped(Region.objects.all(), actor, Perm.NETWORK_VIEW, "code")
     if parent_code:
         qs = qs.filter(parent_id=parent_code)

@@ -332,6 +332,7 @@ def grant_revoke(*, actor: Any, grant: RoleGrant, reason: str = "") -> RoleGrant
         changes={"revoked_at": [None, locked.revoked_at.isoformat()]},
         note=reason,
     )
+    forget_grants(locked.user)
     return locked
 
 
