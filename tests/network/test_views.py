@@ -19,6 +19,17 @@ VILLAGE = "320305005204"
 REQUIRED = "这个字段是必填项。"
 
 
+# Who may not grant or revoke roles at a 马庄 unit, and how they are refused: read-only
+# and non-granting roles see it (403), outsiders and volunteers do not (404).
+DENIED_ON_COUNTY_GRANTS = [
+    ("supervisor", 403),
+    ("team_leader", 403),
+    ("station_admin", 403),
+    ("outsider", 404),
+    ("volunteer", 404),
+]
+
+
 def html(response) -> str:
     return response.content.decode()
 
@@ -513,16 +524,7 @@ def test_grant_role_not_offered_is_refused(login, cast, net):
     assert db_state() == before
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("supervisor", 403),
-        ("team_leader", 403),
-        ("station_admin", 403),
-        ("outsider", 404),
-        ("volunteer", 404),
-    ],
-)
+@pytest.mark.parametrize(("who", "status"), DENIED_ON_COUNTY_GRANTS)
 def test_grant_denied(login, cast, net, who, status):
     client = login(getattr(cast, who))
     before = db_state()
@@ -587,16 +589,7 @@ def test_revoke_own_admin_role_is_a_form_error(login, cast, net):
     assert db_state() == before
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("supervisor", 403),
-        ("team_leader", 403),
-        ("station_admin", 403),
-        ("outsider", 404),
-        ("volunteer", 404),
-    ],
-)
+@pytest.mark.parametrize(("who", "status"), DENIED_ON_COUNTY_GRANTS)
 def test_revoke_denied(login, cast, net, who, status):
     client = login(getattr(cast, who))
     grant = RoleGrant.objects.get(user=cast.volunteer)
