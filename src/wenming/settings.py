@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "wenming.core",
     "wenming.accounts",
     "wenming.network",
+    "wenming.volunteers",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "elderly_mode": request.COOKIES.get(ELDERLY_COOKIE) == "1",
         "nav": {
             "network": has_perm(user, Perm.NETWORK_VIEW),
+            "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
             "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
             "admin_site": has_perm(user, Perm.ADMIN_SITE),
         },

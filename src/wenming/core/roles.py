@@ -33,19 +33,46 @@ class Perm(enum.StrEnum):
     GRANTS_MANAGE = "grants.manage"  # grant and revoke staff roles
     AUDIT_VIEW = "audit.view"  # browse the audit log
     ADMIN_SITE = "admin.site"  # the Django admin (read-only inspection)
+    VOLUNTEER_VIEW = "volunteer.view"  # lists and profiles of volunteers (masked)
+    VOLUNTEER_MANAGE = "volunteer.manage"  # register, review, edit volunteers
+    PERSONAL_REVEAL = "personal.reveal"  # reveal one ID or phone number (audited)
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SYSADMIN: frozenset(Perm),
     Role.COUNTY_ADMIN: frozenset(
-        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.GRANTS_MANAGE, Perm.AUDIT_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.NETWORK_MANAGE,
+            Perm.GRANTS_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.VOLUNTEER_VIEW,
+            Perm.VOLUNTEER_MANAGE,
+            Perm.PERSONAL_REVEAL,
+        }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
-        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.GRANTS_MANAGE, Perm.AUDIT_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.NETWORK_MANAGE,
+            Perm.GRANTS_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.VOLUNTEER_VIEW,
+            Perm.VOLUNTEER_MANAGE,
+            Perm.PERSONAL_REVEAL,
+        }
     ),
-    Role.STATION_ADMIN: frozenset({Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.AUDIT_VIEW}),
-    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.AUDIT_VIEW}),
-    Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW}),
+    Role.STATION_ADMIN: frozenset(
+        {
+            Perm.NETWORK_VIEW,
+            Perm.NETWORK_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.VOLUNTEER_VIEW,
+            Perm.VOLUNTEER_MANAGE,
+        }
+    ),
+    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.AUDIT_VIEW, Perm.VOLUNTEER_VIEW}),
+    Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW}),
     Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
     Role.VOLUNTEER: frozenset(),
     Role.RESIDENT: frozenset(),

@@ -1,0 +1,490 @@
+"""Writes about volunteers: registration, review, revealing personal data, star levels.
+
+Each service checks the actor's role and scope, changes state atomically and records an
+audit event that never contains a plaintext ID or phone number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wenming.accounts.models import User
+from wenming.accounts.phones import normalize_phone
+from wenming.core import crypto
+from wenming.core import regions as rc
+from wenming.core.access import require, subtree_q
+from wenming.core.audit import audit_record
+from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.roles import Perm
+from wenming.network.models import Region, Unit, UnitKind
+from wenming.volunteers.identity import age_on, parse_identity
+from wenming.volunteers.models import (
+    Availability,
+    Gender,
+    PoliticalStatus,
+    RegistrationPolicy,
+    Skill,
+    StarPolicy,
+    Volunteer,
+    VolunteerStatus,
+)
+
+DEFAULT_STAR_HOURS: tuple[int, ...] = (100, 300, 600, 1000, 1500)
+ADULT_AGE = 18
+
+
+@dataclass
+class RegistrationInput:
+    name: str
+    phone: str
+    id_type: str
+    id_number: str
+    region_code: str
+    consent: bool
+    skill_ids: Sequence[int] = ()
+    service_region_codes: Sequence[str] = ()
+    availability: Sequence[str] = ()
+    political_status: str = ""
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    guardian_consent: bool = False
+    # Only for documents that do not carry them (the mainland ID number does).
+    birth_date: dt.date | None = None
+    gender: str = ""
+    password: str = ""  # self-registration without an account: the new login's password
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def registering_unit(region: Region) -> Unit:
+    """The unit a volunteer living in `region` registers with: the station of the
+    village, else the institute of the town, else the county's center."""
+    codes = [*rc.ancestors_of(region.code), region.code]
+    units = {
+        u.region_id: u
+        for u in Unit.objects.filter(region_id__in=codes, is_active=True).exclude(
+            kind=UnitKind.POINT
+        )
+    }
+    for code in reversed(codes):
+        if code in units:
+            return units[code]
+    raise RuleViolation(_("该地区还没有新时代文明实践站（所），暂时不能注册。"), field="region")
+
+
+def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
+    """Validate everything before anything is written; return the normalized values."""
+    name = (data.name or "").strip()
+    if not name:
+        raise RuleViolation(_("请填写姓名。"), field="name")
+    if len(name) > 50:
+        raise RuleViolation(_("姓名最多 50 个字。"), field="name")
+    phone = normalize_phone(data.phone)
+    identity = parse_identity(data.id_type, data.id_number, today=today)
+    birth = identity.birth_date or data.birth_date
+    gender = identity.gender or data.gender
+    if birth is None:
+        raise RuleViolation(_("请填写出生日期。"), field="birth_date")
+    if birth > today:
+        raise RuleViolation(_("出生日期不正确。"), field="birth_date")
+    if gender not in Gender.values:
+        raise RuleViolation(_("请选择性别。"), field="gender")
+    if not data.consent:
+        raise RuleViolation(
+            _("请阅读并同意隐私声明：未经您同意，我们不会公开您的个人信息。"), field="consent"
+        )
+    is_minor = age_on(birth, today) < ADULT_AGE
+    guardian_phone = ""
+    if is_minor:
+        if not (data.guardian_name or "").strip():
+            raise RuleViolation(_("未满 18 周岁，请填写监护人姓名。"), field="guardian_name")
+        guardian_phone = normalize_phone(data.guardian_phone)
+        if not data.guardian_consent:
+            raise RuleViolation(
+                _("未满 18 周岁，需要监护人同意后才能注册。"), field="guardian_consent"
+            )
+    if data.political_status and data.political_status not in PoliticalStatus.values:
+        raise RuleViolation(_("政治面貌不正确。"), field="political_status")
+    unknown = set(data.availability) - set(Availability.values)
+    if unknown:
+        raise RuleViolation(_("服务时间不正确。"), field="availability")
+    try:
+        region = Region.objects.get(code=data.region_code)
+    except Region.DoesNotExist as exc:
+        raise RuleViolation(_("请选择所在的村（社区）或乡镇（街道）。"), field="region") from exc
+    if region.level < rc.Level.TOWN:
+        raise RuleViolation(_("请选择所在的村（社区）或乡镇（街道）。"), field="region")
+    skills = list(Skill.objects.filter(pk__in=list(data.skill_ids)))
+    if len(skills) != len(set(data.skill_ids)):
+        raise RuleViolation(_("技能不正确。"), field="skills")
+    service_regions = list(Region.objects.filter(code__in=list(data.service_region_codes)))
+    if len(service_regions) != len(set(data.service_region_codes)):
+        raise RuleViolation(_("服务区域不正确。"), field="service_regions")
+    return {
+        "name": name,
+        "phone": phone,
+        "identity": identity,
+        "birth": birth,
+        "gender": gender,
+        "is_minor": is_minor,
+        "guardian_phone": guardian_phone,
+        "region": region,
+        "skills": skills,
+        "service_regions": service_regions,
+    }
+
+
+def _duplicate_check(phone: str, id_number: str) -> None:
+    if Volunteer.objects.filter(id_digest__in=crypto.digests(id_number)).exists():
+        raise RuleViolation(_("该证件号码已经注册过志愿者。"), field="id_number")
+    if Volunteer.objects.filter(phone_digest__in=crypto.digests(phone)).exists():
+        raise RuleViolation(_("该手机号码已经注册过志愿者。"), field="phone")
+
+
+@transaction.atomic
+def volunteer_register(
+    *, actor: Any, data: RegistrationInput, self_service: bool, today: dt.date | None = None
+) -> Volunteer:
+    """Register a volunteer (《志愿服务条例》 art. 7, 20).
+
+    Rules: a valid ID (mainland numbers by checksum and birth date, which also give the
+    birth date and gender); explicit consent to the privacy notice; a minor only with a
+    guardian's consent; one volunteer per ID number and per phone number (also under
+    concurrency: unique keyed hashes). Staff register only inside their
+    VOLUNTEER_MANAGE scope; self-registration needs no role. The registering unit's
+    policy decides whether the volunteer starts pending or registered."""
+    today = today or timezone.localdate()
+    values = _clean_input(data, today)
+    region: Region = values["region"]
+    if not self_service:
+        require(actor, Perm.VOLUNTEER_MANAGE, region.code, view_perm=Perm.VOLUNTEER_VIEW)
+    identity = values["identity"]
+    _duplicate_check(values["phone"], identity.number)
+    unit = registering_unit(region)
+    policy = RegistrationPolicy.objects.filter(unit=unit).first()
+    needs_review = bool(policy and policy.approval_required)
+
+    user = None
+    if self_service:
+        user = _self_service_user(actor, values["phone"], values["name"], data.password, region)
+
+    now = timezone.now()
+    volunteer = Volunteer(
+        user=user,
+        name=values["name"],
+        gender=values["gender"],
+        birth_date=values["birth"],
+        id_type=identity.id_type,
+        id_digest=crypto.digest(identity.number),
+        id_cipher=crypto.encrypt(identity.number),
+        id_masked=crypto.mask_id_number(identity.number),
+        phone_digest=crypto.digest(values["phone"]),
+        phone_cipher=crypto.encrypt(values["phone"]),
+        phone_masked=crypto.mask_phone(values["phone"]),
+        region=region,
+        unit=unit,
+        availability=sorted(set(data.availability)),
+        political_status=data.political_status,
+        is_minor=values["is_minor"],
+        guardian_name=(data.guardian_name or "").strip() if values["is_minor"] else "",
+        guardian_phone_cipher=crypto.encrypt(values["guardian_phone"])
+        if values["guardian_phone"]
+        else "",
+        guardian_phone_masked=crypto.mask_phone(values["guardian_phone"])
+        if values["guardian_phone"]
+        else "",
+        guardian_consent_at=now if values["is_minor"] else None,
+        consent_at=now,
+        status=VolunteerStatus.PENDING if needs_review else VolunteerStatus.ACTIVE,
+    )
+    try:
+        with transaction.atomic():
+            volunteer.save()
+    except IntegrityError as exc:  # a concurrent registration of the same ID or phone
+        raise RuleViolation(_("该证件号码或手机号码已经注册过志愿者。"), field="id_number") from exc
+    volunteer.number = f"{region.code[:6]}{volunteer.pk:08d}"
+    volunteer.save(update_fields=["number"])
+    volunteer.skills.set(values["skills"])
+    volunteer.service_regions.set(values["service_regions"])
+    audit_record(
+        actor=actor,
+        verb="volunteer.register",
+        target=volunteer,
+        region_code=region.code,
+        changes={
+            "number": [None, volunteer.number],
+            "name": [None, volunteer.name],
+            "id": [None, volunteer.id_masked],
+            "phone": [None, volunteer.phone_masked],
+            "status": [None, volunteer.status],
+        },
+        note="self" if self_service else "",
+    )
+    return volunteer
+
+
+def _self_service_user(actor: Any, phone: str, name: str, password: str, region: Region) -> User:
+    """The login a self-registered volunteer gets: the logged-in user (whose number must
+    match), or a new one with the chosen password."""
+    from wenming.accounts.services import user_create
+
+    if getattr(actor, "is_authenticated", False):
+        if Volunteer.objects.filter(user=actor).exists():
+            raise RuleViolation(_("您已经注册过志愿者。"))
+        if actor.phone_digest not in crypto.digests(phone):
+            raise RuleViolation(_("手机号码需与登录账号一致。"), field="phone")
+        return actor
+    if not password:
+        raise RuleViolation(_("请设置登录密码。"), field="password")
+    return user_create(
+        actor=None, phone=phone, name=name, password=password, region_code=region.code
+    )
+
+
+@transaction.atomic
+def volunteer_review(
+    *, actor: Any, volunteer: Volunteer, approve: bool, note: str = ""
+) -> Volunteer:
+    """Approve or reject a pending registration (only pending ones)."""
+    require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if locked.status != VolunteerStatus.PENDING:
+        raise RuleViolation(_("只能审核待审核的注册。"))
+    if not approve and not note.strip():
+        raise RuleViolation(_("不通过时请写明原因。"), field="note")
+    before = locked.status
+    locked.status = VolunteerStatus.ACTIVE if approve else VolunteerStatus.REJECTED
+    locked.reviewed_by = actor
+    locked.reviewed_at = timezone.now()
+    locked.review_note = note.strip()[:300]
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="volunteer.review",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"status": [before, locked.status]},
+        note=locked.review_note,
+    )
+    return locked
+
+
+SELF_EDITABLE = {"skill_ids", "service_region_codes", "availability", "political_status"}
+STAFF_EDITABLE = SELF_EDITABLE | {"name", "phone"}
+
+
+def _profile_snapshot(v: Volunteer) -> dict[str, Any]:
+    return {
+        "name": v.name,
+        "phone": v.phone_masked,
+        "political_status": v.political_status,
+        "availability": list(v.availability),
+        "skill_ids": sorted(v.skills.values_list("id", flat=True)),
+        "service_region_codes": sorted(v.service_regions.values_list("code", flat=True)),
+    }
+
+
+@transaction.atomic
+def volunteer_update(*, actor: Any, volunteer: Volunteer, **fields: Any) -> Volunteer:
+    """Edit a profile. The volunteer edits their own skills, service regions, service
+    times and political status; staff with VOLUNTEER_MANAGE over the volunteer's region
+    may also correct the name and phone. The ID number is never edited (a wrong one
+    means a new registration after the old is suspended)."""
+    is_self = volunteer.user_id is not None and volunteer.user_id == getattr(actor, "pk", None)
+    if is_self:
+        allowed = SELF_EDITABLE
+    else:
+        require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+        allowed = STAFF_EDITABLE
+    unknown = set(fields) - allowed
+    if unknown:
+        raise RuleViolation(_("不能修改这些信息：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    before = _profile_snapshot(locked)
+    if "name" in fields:
+        name = str(fields["name"]).strip()
+        if not name or len(name) > 50:
+            raise RuleViolation(_("请填写姓名（最多 50 个字）。"), field="name")
+        locked.name = name
+    if "phone" in fields:
+        phone = normalize_phone(fields["phone"])
+        others = Volunteer.objects.filter(phone_digest__in=crypto.digests(phone)).exclude(
+            pk=locked.pk
+        )
+        if others.exists():
+            raise RuleViolation(_("该手机号码已经注册过志愿者。"), field="phone")
+        locked.phone_digest = crypto.digest(phone)
+        locked.phone_cipher = crypto.encrypt(phone)
+        locked.phone_masked = crypto.mask_phone(phone)
+    if "political_status" in fields:
+        if fields["political_status"] and fields["political_status"] not in PoliticalStatus.values:
+            raise RuleViolation(_("政治面貌不正确。"), field="political_status")
+        locked.political_status = fields["political_status"]
+    if "availability" in fields:
+        slots = set(fields["availability"])
+        if slots - set(Availability.values):
+            raise RuleViolation(_("服务时间不正确。"), field="availability")
+        locked.availability = sorted(slots)
+    skills = service_regions = None
+    if "skill_ids" in fields:
+        wanted = set(fields["skill_ids"])
+        skills = list(Skill.objects.filter(pk__in=wanted))
+        if len(skills) != len(wanted):
+            raise RuleViolation(_("技能不正确。"), field="skills")
+    if "service_region_codes" in fields:
+        codes = set(fields["service_region_codes"])
+        service_regions = list(Region.objects.filter(code__in=codes))
+        if len(service_regions) != len(codes):
+            raise RuleViolation(_("服务区域不正确。"), field="service_regions")
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        raise RuleViolation(_("该手机号码已经注册过志愿者。"), field="phone") from exc
+    if skills is not None:
+        locked.skills.set(skills)
+    if service_regions is not None:
+        locked.service_regions.set(service_regions)
+    changes = {
+        k: [v, after] for k, v in before.items() if (after := _profile_snapshot(locked)[k]) != v
+    }
+    if changes:
+        audit_record(
+            actor=actor,
+            verb="volunteer.update",
+            target=locked,
+            region_code=locked.region_id,
+            changes=changes,
+            note="self" if is_self else "",
+        )
+    return locked
+
+
+REVEALABLE = {"id_number": "id_cipher", "phone": "phone_cipher"}
+
+
+@transaction.atomic
+def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str = "") -> str:
+    """Show one plaintext ID or phone number to a role granted PERSONAL_REVEAL over the
+    volunteer's region; every reveal is audited (without the number itself)."""
+    if what not in REVEALABLE:
+        raise RuleViolation(_("不能查看该信息。"))
+    require(actor, Perm.PERSONAL_REVEAL, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    value = crypto.decrypt(getattr(volunteer, REVEALABLE[what]))
+    audit_record(
+        actor=actor,
+        verb="volunteer.reveal",
+        target=volunteer,
+        region_code=volunteer.region_id,
+        changes={"field": what},
+        note=reason.strip()[:300],
+    )
+    return value
+
+
+# ---------------------------------------------------------------- star levels
+
+
+def star_level_for(minutes: int, thresholds_hours: Sequence[int]) -> int:
+    level = 0
+    for index, hours in enumerate(thresholds_hours, start=1):
+        if minutes >= hours * 60:
+            level = index
+    return level
+
+
+def star_thresholds_for(region_code: str) -> tuple[int, ...]:
+    """The nearest star policy up the region tree, else the defaults."""
+    codes = [*rc.ancestors_of(region_code), region_code]
+    policies = {p.region_id: p for p in StarPolicy.objects.filter(region_id__in=codes)}
+    for code in reversed(codes):
+        if code in policies:
+            return tuple(policies[code].thresholds)
+    return DEFAULT_STAR_HOURS
+
+
+def _star_case(thresholds_hours: Sequence[int]) -> Case:
+    return Case(
+        *[
+            When(confirmed_minutes__gte=hours * 60, then=Value(level))
+            for level, hours in reversed(list(enumerate(thresholds_hours, start=1)))
+        ],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def stars_recompute(*, region_code: str) -> int:
+    """Recompute the star level of every volunteer under `region_code`, each by the
+    policy nearest to it: one UPDATE per policy in the subtree."""
+    prefix = rc.prefix_of(region_code)
+    inner = sorted(
+        StarPolicy.objects.filter(subtree_q("region_id", prefix)).values_list(
+            "region_id", "thresholds"
+        ),
+        key=lambda p: len(rc.prefix_of(p[0])),
+    )
+    scopes: list[tuple[str, Sequence[int]]] = [(region_code, star_thresholds_for(region_code))]
+    scopes += [(code, thresholds) for code, thresholds in inner if code != region_code]
+    updated = 0
+    for index, (code, thresholds) in enumerate(scopes):
+        deeper = [
+            c for c, _t in scopes[index + 1 :] if rc.prefix_of(c).startswith(rc.prefix_of(code))
+        ]
+        qs = Volunteer.objects.filter(subtree_q("region_id", rc.prefix_of(code)))
+        for other in deeper:
+            qs = qs.exclude(subtree_q("region_id", rc.prefix_of(other)))
+        updated += qs.update(star_level=_star_case(thresholds))
+    return updated
+
+
+@transaction.atomic
+def star_policy_set(*, actor: Any, region_code: str, thresholds: Sequence[int]) -> StarPolicy:
+    """Set the star thresholds (hours for one to five stars, strictly increasing) for a
+    jurisdiction and recompute the stars under it."""
+    require(actor, Perm.VOLUNTEER_MANAGE, region_code, view_perm=Perm.VOLUNTEER_VIEW)
+    if not rc.is_valid(region_code) or rc.level_of(region_code) > rc.Level.COUNTY:
+        raise Forbidden(_("星级标准只能按省、市、县（区）设置。"))
+    values = [int(v) for v in thresholds]
+    if len(values) != 5 or values[0] <= 0 or any(b <= a for a, b in itertools.pairwise(values)):
+        raise RuleViolation(_("请填写 5 个逐级递增的正整数小时数。"), field="thresholds")
+    try:
+        region = Region.objects.get(code=region_code)
+    except Region.DoesNotExist as exc:
+        raise NotFound(_("找不到该区划。")) from exc
+    policy, _created = StarPolicy.objects.get_or_create(
+        region=region, defaults={"thresholds": values}
+    )
+    before = policy.thresholds if not _created else None
+    if not _created:
+        policy.thresholds = values
+        policy.save(update_fields=["thresholds"])
+    stars_recompute(region_code=region_code)
+    audit_record(
+        actor=actor,
+        verb="volunteer.star_policy",
+        target=policy,
+        region_code=region_code,
+        changes={"thresholds": [before, values]},
+    )
+    return policy
+
+
+def volunteer_hours_changed(*, volunteer_id: int, delta_minutes: int) -> None:
+    """Called by the service-record ledger when confirmed hours change: add the delta
+    atomically (F expression) and recompute the star level."""
+    from django.db.models import F
+
+    Volunteer.objects.filter(pk=volunteer_id).update(
+        confirmed_minutes=F("confirmed_minutes") + delta_minutes
+    )
+    volunteer = Volunteer.objects.only("region_id", "confirmed_minutes").get(pk=volunteer_id)
+    level = star_level_for(volunteer.confirmed_minutes, star_thresholds_for(volunteer.region_id))
+    Volunteer.objects.filter(pk=volunteer_id).update(star_level=level)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from wenming.volunteers import views
+
+app_name = "volunteers"
+urlpatterns = [
+    path("", views.volunteer_list, name="list"),
+    path("<int:volunteer_id>/", views.volunteer_detail, name="detail"),
+    path("<int:volunteer_id>/review/", views.volunteer_review, name="review"),
+    path("<int:volunteer_id>/reveal/", views.volunteer_reveal, name="reveal"),
+]
