@@ -9,6 +9,26 @@ from wenming.core.access import has_perm, roles_of
 from wenming.core.roles import Perm, Role
 
 ELDERLY_COOKIE = "wenming_elderly"
+# Whether the logged-in user has a volunteer record (the navbar's 我的 link), kept in
+# the session: set at login and on registration, so pages need no query for it.
+VOLUNTEER_SESSION_KEY = "wenming_is_volunteer"
+
+
+def remember_volunteer(request: HttpRequest, is_volunteer: bool) -> None:
+    if request.session.get(VOLUNTEER_SESSION_KEY) != is_volunteer:
+        request.session[VOLUNTEER_SESSION_KEY] = is_volunteer
+
+
+def _is_volunteer(request: HttpRequest, user: Any) -> bool:
+    if user is None or not user.is_authenticated or not hasattr(request, "session"):
+        return False
+    known = request.session.get(VOLUNTEER_SESSION_KEY)
+    if known is None:  # a session from before the flag existed: look once
+        from wenming.volunteers.models import Volunteer
+
+        known = Volunteer.objects.filter(user_id=user.pk).exists()
+        request.session[VOLUNTEER_SESSION_KEY] = known
+    return bool(known)
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
@@ -21,6 +41,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
             "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
             "admin_site": has_perm(user, Perm.ADMIN_SITE),
+            "me": _is_volunteer(request, user),
         },
         "my_roles": [Role(r).label for r in sorted(roles)],
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),

@@ -15,3 +15,9 @@ class VolunteersConfig(AppConfig):
         for counter in selectors.home_counters():
             register_counter(counter)
         VERB_LABELS.update(selectors.AUDIT_VERBS)
+
+        from wenming.core.demo import Seed, register_seed
+        from wenming.volunteers.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_volunteers
+
+        VERB_LABELS[DEMO_VERB] = DEMO_VERB_LABEL
+        register_seed(Seed("volunteers", 20, seed_volunteers))

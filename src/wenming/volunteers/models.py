@@ -173,3 +173,111 @@ class StarPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region}: {self.thresholds}"
+
+
+class TeamType(models.Model):
+    """A configurable kind of volunteer team (理论宣讲, 文化文艺 ...)."""
+
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["sort", "name"]
+        verbose_name = _("服务队类型")
+        verbose_name_plural = _("服务队类型")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A volunteer team (志愿服务队) owned by a practice unit."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    team_type = models.ForeignKey(
+        TeamType, on_delete=models.PROTECT, related_name="teams", verbose_name=_("类型")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="teams", verbose_name=_("所属单位")
+    )
+    # Copied from unit.region so that scoping is one prefix filter.
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="teams", verbose_name=_("区划")
+    )
+    description = models.TextField(_("简介"), blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("志愿服务队")
+        verbose_name_plural = _("志愿服务队")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="team_unique_name_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", _("队员")
+    LEADER = "leader", _("队长")
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    ACTIVE = "active", _("在队")
+    LEFT = "left", _("已退出")
+    REMOVED = "removed", _("已移出")
+    REJECTED = "rejected", _("已拒绝")
+
+
+class Membership(models.Model):
+    """One volunteer's membership of one team, from request to its end."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="memberships")
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer", on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(
+        _("角色"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.PENDING,
+    )
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("队员关系")
+        verbose_name_plural = _("队员关系")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "volunteer"],
+                condition=Q(status__in=["pending", "active"]),
+                name="membership_one_open_per_team_volunteer",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "leader"]), name="membership_role_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "active", "left", "removed", "rejected"]),
+                name="membership_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.volunteer_id}"

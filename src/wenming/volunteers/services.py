@@ -105,7 +105,10 @@ def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
     if is_minor:
         if not (data.guardian_name or "").strip():
             raise RuleViolation(_("未满 18 周岁，请填写监护人姓名。"), field="guardian_name")
-        guardian_phone = normalize_phone(data.guardian_phone)
+        try:
+            guardian_phone = normalize_phone(data.guardian_phone)
+        except RuleViolation as exc:  # the guardian's number, not the volunteer's
+            raise RuleViolation(exc.message, field="guardian_phone") from exc
         if not data.guardian_consent:
             raise RuleViolation(
                 _("未满 18 周岁，需要监护人同意后才能注册。"), field="guardian_consent"
@@ -452,7 +455,10 @@ def star_policy_set(*, actor: Any, region_code: str, thresholds: Sequence[int]) 
     require(actor, Perm.VOLUNTEER_MANAGE, region_code, view_perm=Perm.VOLUNTEER_VIEW)
     if not rc.is_valid(region_code) or rc.level_of(region_code) > rc.Level.COUNTY:
         raise Forbidden(_("星级标准只能按省、市、县（区）设置。"))
-    values = [int(v) for v in thresholds]
+    try:
+        values = [int(v) for v in thresholds]
+    except (TypeError, ValueError):  # "abc" from a form or API was a server error
+        values = []
     if len(values) != 5 or values[0] <= 0 or any(b <= a for a, b in itertools.pairwise(values)):
         raise RuleViolation(_("请填写 5 个逐级递增的正整数小时数。"), field="thresholds")
     try:
