@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -34,6 +34,11 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser):
     """A person who logs in with a phone number. The number is stored encrypted with a
     keyed hash for lookup; what they may do comes from their role grants."""
+
+    # (ciphertext field, keyed-hash field or None): re-encrypted by `wenming rotate_data_key`.
+    ENCRYPTED_FIELDS: ClassVar[tuple[tuple[str, str | None], ...]] = (
+        ("phone_cipher", "phone_digest"),
+    )
 
     name = models.CharField(_("姓名"), max_length=50)
     phone_digest = models.CharField(max_length=64, unique=True, editable=False)

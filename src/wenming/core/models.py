@@ -19,6 +19,7 @@ VERB_LABELS: dict[str, Any] = {
     "regions.import": pgettext_lazy("audit verb", "导入区划"),
     "demo.load": pgettext_lazy("audit verb", "加载演示数据"),
     "maintenance.purge": pgettext_lazy("audit verb", "清理过期会话"),
+    "data_key.rotate": pgettext_lazy("audit verb", "轮换数据密钥"),
 }
 
 

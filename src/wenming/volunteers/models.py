@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -61,6 +63,13 @@ class Volunteer(models.Model):
     """A registered volunteer. The ID number and phone are stored encrypted with a keyed
     hash beside them (unique, searchable) and a masked form for display; the volunteer
     number stands in for the ID number wherever a number is shown."""
+
+    # (ciphertext field, keyed-hash field or None): re-encrypted by `wenming rotate_data_key`.
+    ENCRYPTED_FIELDS: ClassVar[tuple[tuple[str, str | None], ...]] = (
+        ("id_cipher", "id_digest"),
+        ("phone_cipher", "phone_digest"),
+        ("guardian_phone_cipher", None),
+    )
 
     number = models.CharField(_("志愿者编号"), max_length=20, unique=True, null=True, blank=True)
     user = models.OneToOneField(
