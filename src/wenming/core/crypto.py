@@ -75,10 +75,15 @@ def keyring() -> tuple[DataKey, ...]:
     return _keyring(settings.WENMING_DATA_KEY, settings.SECRET_KEY)
 
 
+@lru_cache(maxsize=8)
+def _aead(enc_key: bytes) -> AESGCM:
+    return AESGCM(enc_key)
+
+
 def encrypt(plaintext: str) -> str:
     key = keyring()[0]
     nonce = os.urandom(12)
-    sealed = AESGCM(key.enc_key).encrypt(nonce, plaintext.encode(), key.key_id)
+    sealed = _aead(key.enc_key).encrypt(nonce, plaintext.encode(), key.key_id)
     return base64.urlsafe_b64encode(_VERSION + key.key_id + nonce + sealed).decode()
 
 

@@ -84,3 +84,61 @@ class AuditEvent(models.Model):
     @property
     def verb_label(self) -> str:
         return str(VERB_LABELS.get(self.verb, self.verb))
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """A background job started by a user (an import, an export …): its progress for a
+    progress bar and its result. Only the user who started it sees it."""
+
+    kind = models.CharField(_("类型"), max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    error = models.CharField(_("错误信息"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="job_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.done * 100 // self.total)

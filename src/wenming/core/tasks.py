@@ -3,6 +3,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from wenming.core.jobs import JobPurgeResult, purge_old_jobs_and_uploads
 from wenming.core.maintenance import PurgeResult, purge_expired_sessions_and_lockouts
 
 
@@ -10,3 +11,9 @@ from wenming.core.maintenance import PurgeResult, purge_expired_sessions_and_loc
 def purge_sessions_and_lockouts() -> PurgeResult:
     """Hourly: expired sessions and stale login-lockout records."""
     return purge_expired_sessions_and_lockouts()
+
+
+@db_periodic_task(crontab(minute="47"))
+def purge_jobs_and_uploads() -> JobPurgeResult:
+    """Hourly: uploaded files past their day and finished jobs past their month."""
+    return purge_old_jobs_and_uploads()

@@ -4,6 +4,7 @@ gender). Messages are what a person at the registration desk needs to read."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,10 +44,17 @@ def _validate_ric(number: str) -> str:
     if number[-1] != ric.calc_check_digit(number):
         raise InvalidChecksum()
     ric.get_birth_date(number)  # InvalidComponent for an impossible date
-    places = numdb.get("cn/loc").info(number[:6])
-    if not any("county" in props for _part, props in places):
+    if not _is_known_county(number[:6]):
         raise InvalidComponent()
     return number
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_known_county(code: str) -> bool:
+    """Whether a 6-digit code names a county (cached: a bulk import asks for the same
+    few codes thousands of times, and the lookup walks a large table)."""
+    places = numdb.get("cn/loc").info(code)
+    return any("county" in props for _part, props in places)
 
 
 def parse_identity(id_type: str, raw: str, *, today: dt.date | None = None) -> Identity:
