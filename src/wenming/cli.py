@@ -87,26 +87,39 @@ def serve(bind: str, workers: int) -> int:
         ]
     )  # fmt: skip
     jobs = subprocess.Popen([python, "-m", "wenming.cli", "run_huey"])
-    children = [web, jobs]
+    children = {"web server (gunicorn)": web, "job consumer (huey)": jobs}
+    signalled = False
 
     def stop(signum: int = signal.SIGTERM, frame: object = None) -> None:
-        for child in children:
+        nonlocal signalled
+        signalled = signalled or frame is not None
+        for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        while all(child.poll() is None for child in children):
+        while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
     finally:
+        ended = [name for name, child in children.items() if child.poll() is not None]
         stop()
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-    return web.returncode or 0
+    if signalled:
+        # Asked to stop: a child ended by our SIGTERM (even one still booting) is a clean stop.
+        codes = [c.returncode for c in children.values()]
+        return 0 if all(code in (0, -signal.SIGTERM) for code in codes) else 1
+    # A child stopped on its own: say which, and fail so a supervisor restarts us.
+    for name in ended:
+        print(f"wenming serve: the {name} stopped (exit code {children[name].returncode})",
+              file=sys.stderr)  # fmt: skip
+    positive = [children[n].returncode for n in ended if children[n].returncode > 0]
+    return positive[0] if positive else 1
 
 
 def demo() -> int:
