@@ -4,10 +4,12 @@ from wenming.accounts.api import router as accounts_router
 from wenming.core.api import api, audit_router
 from wenming.network.api import router as network_router
 from wenming.volunteers.api import router as volunteers_router
+from wenming.volunteers.team_api import router as teams_router
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/network", network_router)
 api.add_router("/audit", audit_router)
 api.add_router("/volunteers", volunteers_router)
+api.add_router("/teams", teams_router)
 
 __all__ = ["api"]

@@ -112,9 +112,10 @@ def list_volunteers(
     skill: int | None = None,
     star: int | None = None,
     region: str = "",
+    team: int | None = None,
 ) -> object:
     """Volunteers in the caller's VOLUNTEER_VIEW scope; `q` matches a name, a volunteer
-    number or an exact phone number."""
+    number or an exact phone number; `team`: the active members of a team."""
     return selectors.volunteer_list(
         actor=request.user,
         search=q[:50],
@@ -122,6 +123,7 @@ def list_volunteers(
         status=status if status in VolunteerStatus.values else "",
         skill_id=skill,
         star=star,
+        team_id=team,
     )
 
 

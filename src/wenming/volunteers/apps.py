@@ -21,3 +21,6 @@ class VolunteersConfig(AppConfig):
 
         VERB_LABELS[DEMO_VERB] = DEMO_VERB_LABEL
         register_seed(Seed("volunteers", 20, seed_volunteers))
+        from wenming.volunteers.excel import AUDIT_VERBS as EXCEL_VERBS
+
+        VERB_LABELS.update(EXCEL_VERBS)

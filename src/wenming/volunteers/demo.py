@@ -24,8 +24,13 @@ from wenming.volunteers.models import (
     Availability,
     Gender,
     IdType,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
     PoliticalStatus,
     Skill,
+    Team,
+    TeamType,
     Volunteer,
     VolunteerStatus,
 )
@@ -37,6 +42,11 @@ DEMO_VERB = "demo.volunteers"
 DEMO_VERB_LABEL = pgettext_lazy("audit verb", "加载演示志愿者")
 DEMO_PHONE_BASE = 13700000000
 DEMO_VOLUNTEER_PHONE = "13800000005"  # the demo volunteer login (network.demo)
+DEMO_LEADER_PHONE = "13800000004"  # the demo team leader login (network.demo)
+# The demo leader's team, at 马庄 (known for its farmers' band and sachets).
+DEMO_TEAM_NAME = "马庄文化文艺志愿服务队"
+DEMO_TEAM_TYPE = "文化文艺"
+DEMO_VILLAGE_TEAMS = 24  # besides one team per town
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国志红文辉鹏飞宇欣怡浩然子涵梓轩"
@@ -104,7 +114,7 @@ def _row(
 
 
 def seed_volunteers() -> dict[str, int]:
-    created = {"volunteers": 0}
+    created = {"volunteers": 0, "teams": 0, "memberships": 0}
     county = Region.objects.filter(code=DEMO_COUNTY).first()
     if county is None:  # the network seed did not run
         return created
@@ -165,36 +175,61 @@ def seed_volunteers() -> dict[str, int]:
             )
             wanted_skills.append(rng.sample(skills, min(len(skills), rng.randint(1, 3))))
 
-    demo_user = User.objects.filter(phone_digest__in=crypto.digests(DEMO_VOLUNTEER_PHONE)).first()
     home = next((v for v in villages if v.code == DEMO_VILLAGE), villages[0])
-    if (
-        demo_user is not None
-        and not Volunteer.objects.filter(user=demo_user).exists()
-        and not Volunteer.objects.filter(
-            phone_digest__in=crypto.digests(DEMO_VOLUNTEER_PHONE)
-        ).exists()
-    ):
-        birth = dt.date(1988, 6, 18)
+    # The demo volunteer and the demo team leader log in, so they get volunteer records.
+    accounts: list[tuple[str, dt.date, int, list[str], int, int]] = [
+        (DEMO_VOLUNTEER_PHONE, dt.date(1988, 6, 18), 999, [Availability.WEEKEND_DAY], 128, 2),
+        (
+            DEMO_LEADER_PHONE,
+            dt.date(1976, 3, 9),
+            998,
+            [Availability.WEEKEND_DAY, Availability.WEEKDAY_EVENING],
+            640,
+            3,
+        ),
+    ]
+    for phone, birth, seq, availability, hours, n_skills in accounts:
+        account = User.objects.filter(phone_digest__in=crypto.digests(phone)).first()
+        if (
+            account is None
+            or Volunteer.objects.filter(user=account).exists()
+            or Volunteer.objects.filter(phone_digest__in=crypto.digests(phone)).exists()
+        ):
+            continue
         rows.append(
             _row(
-                name=demo_user.name,
-                phone=DEMO_VOLUNTEER_PHONE,
-                id_number=demo_id_number(birth, 999),
+                name=account.name,
+                phone=phone,
+                id_number=demo_id_number(birth, seq),
                 birth=birth,
                 region=home,
                 unit=stations[home.code],
                 now=now,
                 today=today,
                 political_status=PoliticalStatus.CPC,
-                availability=[Availability.WEEKEND_DAY],
-                minutes=128 * 60,
-                user=demo_user,
+                availability=availability,
+                minutes=hours * 60,
+                user=account,
             )
         )
-        wanted_skills.append(skills[:2])
+        wanted_skills.append(skills[:n_skills])
 
-    if not rows:
-        return created
+    if rows:
+        created["volunteers"] = _save_volunteers(rows, wanted_skills)
+        stars_recompute(region_code=county.code)
+    created.update(seed_teams(county, stations, now))
+    if any(created.values()):
+        audit_record(
+            actor=None,
+            verb=DEMO_VERB,
+            target=stations[home.code],
+            region_code=county.code,
+            changes=created,
+        )
+    return created
+
+
+def _save_volunteers(rows: list[Volunteer], wanted_skills: list[list[Skill]]) -> int:
     saved = Volunteer.objects.bulk_create(rows)
     if any(v.pk is None for v in saved):  # a backend without RETURNING
         by_digest = dict(
@@ -215,13 +250,119 @@ def seed_volunteers() -> dict[str, int]:
             for s in chosen
         ]
     )
-    stars_recompute(region_code=county.code)
-    created["volunteers"] = len(saved)
-    audit_record(
-        actor=None,
-        verb=DEMO_VERB,
-        target=stations[home.code],
-        region_code=county.code,
-        changes=created,
+    return len(saved)
+
+
+def _team_name(place: str, kind: TeamType) -> str:
+    """马庄 + 文化文艺 → 马庄文化文艺志愿服务队; the catch-all type gives no word."""
+    return f"{place}{'' if kind.name == '其他' else kind.name}志愿服务队"
+
+
+def seed_teams(county: Region, stations: dict[str, Unit], now: dt.datetime) -> dict[str, int]:
+    """A few dozen teams over the county's towns and villages: one per town (owned by its
+    institute), some at village stations, and the demo leader's team at 马庄 with the
+    demo volunteer in it. Members are demo volunteers of the same town; some teams have
+    open requests and a past member. Teams that exist already (by unit and name) are
+    left alone, with their members: a second run writes nothing."""
+    created = {"teams": 0, "memberships": 0}
+    types = {t.name: t for t in TeamType.objects.all()}
+    if not types:
+        return created
+    type_list = list(types.values())
+    institutes = list(
+        Unit.objects.filter(
+            subtree_q("region_id", county.prefix), kind=UnitKind.INSTITUTE, is_active=True
+        )
+        .select_related("region")
+        .order_by("region_id")
     )
+    plans: list[tuple[Unit, str, TeamType]] = []
+    home_station = stations.get(DEMO_VILLAGE)
+    if home_station is not None:
+        plans.append((home_station, DEMO_TEAM_NAME, types.get(DEMO_TEAM_TYPE, type_list[0])))
+    for index, institute in enumerate(institutes):
+        kind = type_list[index % len(type_list)]
+        plans.append((institute, _team_name(institute.region.name, kind), kind))
+    village_codes = sorted(code for code in stations if code != DEMO_VILLAGE)
+    step = max(1, len(village_codes) // DEMO_VILLAGE_TEAMS)
+    for index, code in enumerate(village_codes[::step][:DEMO_VILLAGE_TEAMS]):
+        kind = type_list[(index * 3 + 1) % len(type_list)]
+        place = stations[code].name.removesuffix("新时代文明实践站")
+        plans.append((stations[code], _team_name(place, kind), kind))
+
+    in_county = subtree_q("region_id", county.prefix)
+    existing = set(Team.objects.filter(in_county).values_list("unit_id", "name"))
+    new = [
+        Team(
+            name=name,
+            team_type=kind,
+            unit=unit,
+            region_id=unit.region_id,
+            description=f"由{unit.name}组建，开展{kind.name}志愿服务，欢迎身边的志愿者加入。",
+        )
+        for unit, name, kind in plans
+        if (unit.pk, name) not in existing
+    ]
+    if not new:
+        return created
+    Team.objects.bulk_create(new)
+    by_key = {(t.unit_id, t.name): t for t in Team.objects.filter(in_county)}
+    teams = [by_key[(t.unit_id, t.name)] for t in new]  # pks on every backend
+    created["teams"] = len(teams)
+
+    pool = list(
+        Volunteer.objects.filter(in_county, status=VolunteerStatus.ACTIVE, user__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "region_id")
+    )
+    by_town: dict[str, list[int]] = {}
+    for pk, region_code in pool:
+        by_town.setdefault(region_code[:9], []).append(pk)
+    logins = dict(
+        Volunteer.objects.filter(
+            phone_digest__in=[
+                *crypto.digests(DEMO_LEADER_PHONE),
+                *crypto.digests(DEMO_VOLUNTEER_PHONE),
+            ]
+        ).values_list("phone_masked", "pk")
+    )
+    leader_pk = logins.get(crypto.mask_phone(DEMO_LEADER_PHONE))
+    volunteer_pk = logins.get(crypto.mask_phone(DEMO_VOLUNTEER_PHONE))
+
+    rng = random.Random(2027)  # noqa: S311 (reproducible demo data, not secrets)
+    rows: list[Membership] = []
+
+    def add(team: Team, pk: int, status: str, role: str = MembershipRole.MEMBER) -> None:
+        decided = status != MembershipStatus.PENDING
+        reason = "工作调动，时间不便" if status == MembershipStatus.LEFT else ""
+        rows.append(
+            Membership(
+                team=team,
+                volunteer_id=pk,
+                role=role,
+                status=status,
+                reason=reason,
+                decided_at=now if decided else None,
+            )
+        )
+
+    for index, team in enumerate(teams):
+        candidates = list(by_town.get(team.region_id[:9], []))
+        rng.shuffle(candidates)
+        is_demo = team.name == DEMO_TEAM_NAME
+        members = candidates[: rng.randint(4, 10)]
+        rest = candidates[len(members) :]
+        if is_demo:
+            members = [pk for pk in (leader_pk, volunteer_pk) if pk is not None] + members[:6]
+        for position, pk in enumerate(members):
+            role = MembershipRole.LEADER if position == 0 else MembershipRole.MEMBER
+            add(team, pk, MembershipStatus.ACTIVE, role)
+        if is_demo or index % 3 == 0:
+            for pk in rest[:2]:
+                add(team, pk, MembershipStatus.PENDING)
+            rest = rest[2:]
+        if index % 5 == 1 and rest:
+            add(team, rest[0], MembershipStatus.LEFT)
+    Membership.objects.bulk_create(rows)
+    created["memberships"] = len(rows)
     return created

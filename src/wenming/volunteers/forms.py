@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from django import forms
 from django.urls import reverse
@@ -10,7 +11,14 @@ from wenming.core import regions as rc
 from wenming.core.errors import RuleViolation
 from wenming.core.forms import StyledFormMixin
 from wenming.network.models import Region
-from wenming.volunteers.models import Availability, Gender, IdType, PoliticalStatus, Skill
+from wenming.volunteers.models import (
+    Availability,
+    Gender,
+    IdType,
+    PoliticalStatus,
+    Skill,
+    VolunteerStatus,
+)
 from wenming.volunteers.services import RegistrationInput
 
 
@@ -131,6 +139,15 @@ class VolunteerProfileForm(ServiceErrorsMixin, StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["service_region_codes"].choices = service_region_choices()  # type: ignore[attr-defined]
         _check_widgets(self, "skill_ids", "availability")
+
+    @staticmethod
+    def initial_for(volunteer: Any) -> dict[str, Any]:
+        return {
+            "skill_ids": [s.pk for s in volunteer.skills.all()],
+            "service_region_codes": [r.code for r in volunteer.service_regions.all()],
+            "availability": list(volunteer.availability),
+            "political_status": volunteer.political_status,
+        }
 
     def update_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -275,3 +292,63 @@ class RegistrationForm(VolunteerProfileForm):
             password=data.get("password", ""),
             **self.update_fields(),
         )
+
+
+class StaffProfileForm(VolunteerProfileForm):
+    """What staff may edit: the volunteer's own fields plus name and phone (the ID
+    number is never edited)."""
+
+    FIELD_MAP = {**VolunteerProfileForm.FIELD_MAP}
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    phone = forms.CharField(label=_("手机号码"), max_length=20)
+    field_order = ["name", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields(self.field_order)
+        self.fields["phone"].help_text = _("留空或不改则保持原号码。")
+        self.fields["phone"].required = False
+
+    def update_fields(self) -> dict[str, Any]:
+        fields = super().update_fields()
+        fields["name"] = self.cleaned_data["name"]
+        if self.cleaned_data["phone"].strip():
+            fields["phone"] = self.cleaned_data["phone"]
+        return fields
+
+
+class SuspendForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=300)
+
+
+def int_or_none(raw: str | None) -> int | None:
+    """A query-string integer, or None when missing or junk (junk filters are ignored)."""
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class VolunteerFilters(NamedTuple):
+    search: str
+    region_prefix: str
+    status: str
+    skill_id: int | None
+    star: int | None
+    team_id: int | None
+
+
+def volunteer_filters(params: Mapping[str, str]) -> VolunteerFilters:
+    """The volunteer list's filters from a query string (the list page, its export and
+    the API read them the same way)."""
+    status = params.get("status", "")
+    star = int_or_none(params.get("star"))
+    return VolunteerFilters(
+        search=params.get("q", "").strip()[:50],
+        region_prefix="".join(c for c in params.get("region", "") if c.isdigit())[:12],
+        status=status if status in VolunteerStatus.values else "",
+        skill_id=int_or_none(params.get("skill")),
+        star=star if star is not None and 0 <= star <= 5 else None,
+        team_id=int_or_none(params.get("team")),
+    )

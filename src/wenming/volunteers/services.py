@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,10 @@ from wenming.volunteers.models import (
 )
 
 DEFAULT_STAR_HOURS: tuple[int, ...] = (100, 300, 600, 1000, 1500)
+# Choices' values, computed once: an Excel import checks them 100,000 times.
+_GENDERS = frozenset(Gender.values)
+_POLITICAL_STATUSES = frozenset(PoliticalStatus.values)
+_AVAILABILITY = frozenset(Availability.values)
 ADULT_AGE = 18
 
 
@@ -79,57 +83,134 @@ def registering_unit(region: Region) -> Unit:
     raise RuleViolation(_("该地区还没有新时代文明实践站（所），暂时不能注册。"), field="region")
 
 
-def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
-    """Validate everything before anything is written; return the normalized values."""
+@dataclass(frozen=True)
+class RegistrationLookups:
+    """What validating a registration needs from the database. Single registration
+    queries per call; the Excel import passes dictionaries loaded once per file."""
+
+    region: Callable[[str], Region | None]
+    skills: Callable[[Sequence[int]], list[Skill]]
+    regions: Callable[[Sequence[str]], list[Region]]
+
+
+def _region_or_none(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+DB_LOOKUPS = RegistrationLookups(
+    region=_region_or_none,
+    skills=lambda ids: list(Skill.objects.filter(pk__in=list(ids))),
+    regions=lambda codes: list(Region.objects.filter(code__in=list(codes))),
+)
+
+
+class _Steps:
+    """Runs validation steps (`with steps.step():`): the first RuleViolation propagates
+    (single registration), or, given a list, every independent one is collected (the
+    Excel row report). A plain class, not @contextmanager: it runs a million times in a
+    large import."""
+
+    def __init__(self, errors: list[RuleViolation] | None) -> None:
+        self.errors = errors
+
+    def step(self) -> _Steps:
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
+        if isinstance(exc, RuleViolation) and self.errors is not None:
+            self.errors.append(exc)
+            return True
+        return False
+
+
+def registration_clean(
+    data: RegistrationInput,
+    today: dt.date,
+    *,
+    lookups: RegistrationLookups = DB_LOOKUPS,
+    errors: list[RuleViolation] | None = None,
+) -> dict[str, Any] | None:
+    """The registration rules, without writing anything: return the normalized values.
+    Without `errors` the first broken rule raises; with it every independent broken rule
+    is appended and None is returned when there was any."""
+    steps = _Steps(errors)
+    found = len(errors) if errors is not None else 0
     name = (data.name or "").strip()
-    if not name:
-        raise RuleViolation(_("请填写姓名。"), field="name")
-    if len(name) > 50:
-        raise RuleViolation(_("姓名最多 50 个字。"), field="name")
-    phone = normalize_phone(data.phone)
-    identity = parse_identity(data.id_type, data.id_number, today=today)
-    birth = identity.birth_date or data.birth_date
-    gender = identity.gender or data.gender
-    if birth is None:
-        raise RuleViolation(_("请填写出生日期。"), field="birth_date")
-    if birth > today:
-        raise RuleViolation(_("出生日期不正确。"), field="birth_date")
-    if gender not in Gender.values:
-        raise RuleViolation(_("请选择性别。"), field="gender")
-    if not data.consent:
-        raise RuleViolation(
-            _("请阅读并同意隐私声明：未经您同意，我们不会公开您的个人信息。"), field="consent"
-        )
-    is_minor = age_on(birth, today) < ADULT_AGE
+    with steps.step():
+        if not name:
+            raise RuleViolation(_("请填写姓名。"), field="name")
+        if len(name) > 50:
+            raise RuleViolation(_("姓名最多 50 个字。"), field="name")
+    phone = ""
+    with steps.step():
+        phone = normalize_phone(data.phone)
+    identity = None
+    with steps.step():
+        identity = parse_identity(data.id_type, data.id_number, today=today)
+    birth: dt.date | None = None
+    gender = ""
+    if identity is not None:
+        birth = identity.birth_date or data.birth_date
+        gender = identity.gender or data.gender
+        with steps.step():
+            if birth is None:
+                raise RuleViolation(_("请填写出生日期。"), field="birth_date")
+            if birth > today:
+                raise RuleViolation(_("出生日期不正确。"), field="birth_date")
+        with steps.step():
+            if gender not in _GENDERS:
+                raise RuleViolation(_("请选择性别。"), field="gender")
+    with steps.step():
+        if not data.consent:
+            raise RuleViolation(
+                _("请阅读并同意隐私声明：未经您同意，我们不会公开您的个人信息。"),
+                field="consent",
+            )
+    is_minor = birth is not None and birth <= today and age_on(birth, today) < ADULT_AGE
     guardian_phone = ""
     if is_minor:
-        if not (data.guardian_name or "").strip():
-            raise RuleViolation(_("未满 18 周岁，请填写监护人姓名。"), field="guardian_name")
-        try:
-            guardian_phone = normalize_phone(data.guardian_phone)
-        except RuleViolation as exc:  # the guardian's number, not the volunteer's
-            raise RuleViolation(exc.message, field="guardian_phone") from exc
-        if not data.guardian_consent:
-            raise RuleViolation(
-                _("未满 18 周岁，需要监护人同意后才能注册。"), field="guardian_consent"
-            )
-    if data.political_status and data.political_status not in PoliticalStatus.values:
-        raise RuleViolation(_("政治面貌不正确。"), field="political_status")
-    unknown = set(data.availability) - set(Availability.values)
-    if unknown:
-        raise RuleViolation(_("服务时间不正确。"), field="availability")
-    try:
-        region = Region.objects.get(code=data.region_code)
-    except Region.DoesNotExist as exc:
-        raise RuleViolation(_("请选择所在的村（社区）或乡镇（街道）。"), field="region") from exc
-    if region.level < rc.Level.TOWN:
-        raise RuleViolation(_("请选择所在的村（社区）或乡镇（街道）。"), field="region")
-    skills = list(Skill.objects.filter(pk__in=list(data.skill_ids)))
-    if len(skills) != len(set(data.skill_ids)):
-        raise RuleViolation(_("技能不正确。"), field="skills")
-    service_regions = list(Region.objects.filter(code__in=list(data.service_region_codes)))
-    if len(service_regions) != len(set(data.service_region_codes)):
-        raise RuleViolation(_("服务区域不正确。"), field="service_regions")
+        with steps.step():
+            if not (data.guardian_name or "").strip():
+                raise RuleViolation(_("未满 18 周岁，请填写监护人姓名。"), field="guardian_name")
+        with steps.step():
+            try:
+                guardian_phone = normalize_phone(data.guardian_phone)
+            except RuleViolation as exc:  # the guardian's number, not the volunteer's
+                raise RuleViolation(exc.message, field="guardian_phone") from exc
+        with steps.step():
+            if not data.guardian_consent:
+                raise RuleViolation(
+                    _("未满 18 周岁，需要监护人同意后才能注册。"), field="guardian_consent"
+                )
+    with steps.step():
+        if data.political_status and data.political_status not in _POLITICAL_STATUSES:
+            raise RuleViolation(_("政治面貌不正确。"), field="political_status")
+    with steps.step():
+        unknown = set(data.availability) - _AVAILABILITY
+        if unknown:
+            raise RuleViolation(_("服务时间不正确。"), field="availability")
+    region = None
+    with steps.step():
+        region = lookups.region(data.region_code)
+        if region is None or region.level < rc.Level.TOWN:
+            raise RuleViolation(_("请选择所在的村（社区）或乡镇（街道）。"), field="region")
+    skills: list[Skill] = []
+    with steps.step():
+        skills = lookups.skills(data.skill_ids)
+        if len(skills) != len(set(data.skill_ids)):
+            raise RuleViolation(_("技能不正确。"), field="skills")
+    service_regions: list[Region] = []
+    with steps.step():
+        service_regions = lookups.regions(data.service_region_codes)
+        if len(service_regions) != len(set(data.service_region_codes)):
+            raise RuleViolation(_("服务区域不正确。"), field="service_regions")
+    if errors is not None and len(errors) > found:
+        return None
     return {
         "name": name,
         "phone": phone,
@@ -142,6 +223,13 @@ def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
         "skills": skills,
         "service_regions": service_regions,
     }
+
+
+def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
+    """Validate everything before anything is written; return the normalized values."""
+    values = registration_clean(data, today)
+    assert values is not None  # without an error list the first broken rule raises
+    return values
 
 
 def _duplicate_check(phone: str, id_number: str) -> None:
@@ -494,3 +582,61 @@ def volunteer_hours_changed(*, volunteer_id: int, delta_minutes: int) -> None:
     volunteer = Volunteer.objects.only("region_id", "confirmed_minutes").get(pk=volunteer_id)
     level = star_level_for(volunteer.confirmed_minutes, star_thresholds_for(volunteer.region_id))
     Volunteer.objects.filter(pk=volunteer_id).update(star_level=level)
+
+
+@transaction.atomic
+def volunteer_set_active(
+    *, actor: Any, volunteer: Volunteer, active: bool, reason: str
+) -> Volunteer:
+    """Suspend a registered volunteer (停用) or restore a suspended one, with a reason.
+    Only staff managing the volunteer's region; only active ↔ suspended (a pending
+    registration is reviewed instead). The record and its hours are kept either way."""
+    require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(_("请写明原因。"), field="reason")
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    source, target = (
+        (VolunteerStatus.SUSPENDED, VolunteerStatus.ACTIVE)
+        if active
+        else (VolunteerStatus.ACTIVE, VolunteerStatus.SUSPENDED)
+    )
+    if locked.status != source:
+        raise RuleViolation(
+            _("只能恢复已停用的志愿者。") if active else _("只能停用已注册的志愿者。")
+        )
+    locked.status = target
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="volunteer.restore" if active else "volunteer.suspend",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"status": [source, target]},
+        note=reason[:300],
+    )
+    return locked
+
+
+@transaction.atomic
+def registration_policy_set(*, actor: Any, unit: Unit, approval_required: bool) -> bool:
+    """A unit chooses whether new registrations with it need approval (审核). Staff with
+    VOLUNTEER_MANAGE over the unit's region only. Returns whether anything changed."""
+    require(actor, Perm.VOLUNTEER_MANAGE, unit.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    policy, created = RegistrationPolicy.objects.select_for_update().get_or_create(
+        unit=unit, defaults={"approval_required": approval_required}
+    )
+    before = None if created else policy.approval_required
+    if before == approval_required:
+        return False
+    if not created:
+        policy.approval_required = approval_required
+        policy.save(update_fields=["approval_required"])
+    audit_record(
+        actor=actor,
+        verb="volunteer.registration_policy",
+        target=unit,
+        region_code=unit.region_id,
+        changes={"approval_required": [bool(before), approval_required]},
+    )
+    return True

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, user_logged_in
@@ -22,10 +22,13 @@ from wenming.volunteers.forms import (
     RegistrationForm,
     RevealForm,
     ReviewForm,
+    SuspendForm,
     VolunteerProfileForm,
     village_choices,
+    volunteer_filters,
 )
 from wenming.volunteers.models import Availability, IdType, Skill, Volunteer, VolunteerStatus
+from wenming.volunteers.teams import memberships_of, team_choices
 
 SENSITIVE = ("password", "id_number", "phone", "guardian_phone")
 
@@ -44,46 +47,28 @@ def _remember_volunteer_on_login(
 user_logged_in.connect(_remember_volunteer_on_login, dispatch_uid="volunteers.nav_me")
 
 
-class VolunteerFilters(NamedTuple):
-    search: str
-    region_prefix: str
-    status: str
-    skill_id: int | None
-    star: int | None
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
-
-
 @login_required
 @require_GET
 def volunteer_list(request: HttpRequest) -> HttpResponse:
     if not has_perm(request.user, Perm.VOLUNTEER_VIEW):
         raise Forbidden(_("您没有查看志愿者的权限。"))
-    status = request.GET.get("status", "")
-    status = status if status in VolunteerStatus.values else ""
-    star = _int_or_none(request.GET.get("star"))
-    filters = VolunteerFilters(
-        search=request.GET.get("q", "").strip()[:50],
-        region_prefix="".join(c for c in request.GET.get("region", "") if c.isdigit())[:12],
-        status=status,
-        skill_id=_int_or_none(request.GET.get("skill")),
-        star=star if star is not None and 0 <= star <= 5 else None,
-    )
+    filters = volunteer_filters(request.GET)
     page = paginate(request, selectors.volunteer_list(actor=request.user, **filters._asdict()))
+    region, sub_regions = selectors.region_filter_options(
+        actor=request.user, prefix=filters.region_prefix
+    )
     return render(
         request,
         "volunteers/volunteer_list.html",
         {
             "page": page,
             "filters": filters,
+            "region": region,
+            "sub_regions": sub_regions,
             "statuses": VolunteerStatus.choices,
             "skills": Skill.objects.all(),
             "stars": range(6),
+            "teams": team_choices(actor=request.user, selected=filters.team_id),
             "qs": querystring_without_page(request),
             "can_manage": has_perm(request.user, Perm.VOLUNTEER_MANAGE),
         },
@@ -100,6 +85,7 @@ def _detail(
             "v": volunteer,
             "review_form": ReviewForm(),
             "reveal_form": RevealForm(),
+            "suspend_form": SuspendForm(),
             "can_manage": in_scope(request.user, Perm.VOLUNTEER_MANAGE, volunteer.region_id),
             "can_reveal": in_scope(request.user, Perm.PERSONAL_REVEAL, volunteer.region_id),
             "revealed": revealed,
@@ -268,12 +254,7 @@ def me(request: HttpRequest) -> HttpResponse:
     remember_volunteer(request, volunteer is not None)
     if volunteer is None:
         return render(request, "volunteers/me.html", {"v": None})
-    initial = {
-        "skill_ids": [s.pk for s in volunteer.skills.all()],
-        "service_region_codes": [r.code for r in volunteer.service_regions.all()],
-        "availability": list(volunteer.availability),
-        "political_status": volunteer.political_status,
-    }
+    initial = VolunteerProfileForm.initial_for(volunteer)
     form = VolunteerProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -288,5 +269,12 @@ def me(request: HttpRequest) -> HttpResponse:
     slots = dict(Availability.choices)
     availability = [slots[s] for s in volunteer.availability if s in slots]
     return render(
-        request, "volunteers/me.html", {"v": volunteer, "form": form, "availability": availability}
+        request,
+        "volunteers/me.html",
+        {
+            "v": volunteer,
+            "form": form,
+            "availability": availability,
+            "memberships": list(memberships_of(volunteer=volunteer)[:50]),
+        },
     )
