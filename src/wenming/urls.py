@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("wenming.accounts.urls")),
     path("network/", include("wenming.network.urls")),
     path("volunteers/", include("wenming.volunteers.urls")),
+    path("activities/", include("wenming.activities.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

@@ -287,6 +287,15 @@ def me(request: HttpRequest) -> HttpResponse:
             return redirect("volunteers:me")
     slots = dict(Availability.choices)
     availability = [slots[s] for s in volunteer.availability if s in slots]
+    from wenming.activities.selectors import my_signups  # the page 我的 shows them
+
     return render(
-        request, "volunteers/me.html", {"v": volunteer, "form": form, "availability": availability}
+        request,
+        "volunteers/me.html",
+        {
+            "v": volunteer,
+            "form": form,
+            "availability": availability,
+            "my_signups": list(my_signups(actor=request.user)[:10]),
+        },
     )

@@ -9,3 +9,9 @@ document.addEventListener("click", function (event) {
   button.textContent = open ? "+" : "−";
   if (box) box.hidden = open;
 });
+
+// A form with data-confirm asks before it is sent (destructive actions).
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+});

@@ -1,0 +1,140 @@
+"""Activity pages: public list and detail for anyone, sign-up and cancel by volunteers,
+staff pages scoped (outsiders 404, read-only 403), constant query counts on lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.activities.helpers import audit_count, make_activity, published, volunteer_user
+from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
+
+S = ActivityState
+
+
+def test_public_list_shows_only_public_states(client, cast, net):
+    shown = [published(cast.station_admin, net.station, title=f"公开{n}") for n in range(2)]
+    make_activity(cast.station_admin, net.station, title="草稿活动")
+    make_activity(cast.station_admin, net.station, S.CANCELLED, title="取消的活动")
+    html = client.get("/activities/").content.decode()
+    assert all(a.title in html for a in shown)
+    assert "草稿活动" not in html and "取消的活动" not in html
+    assert 'id="nav-activities"' in html
+
+
+def test_public_list_filters(client, cast, net):
+    published(cast.station_admin, net.station, title="移风易俗活动")
+    published(cast.county_admin, net.other_institute, title="文化活动", work_item="culture")
+    html = client.get("/activities/?item=culture").content.decode()
+    assert "文化活动" in html and "移风易俗活动" not in html
+    html = client.get(f"/activities/?region={net.town.code}").content.decode()
+    assert "移风易俗活动" in html and "文化活动" not in html
+    html = client.get("/activities/?q=文化").content.decode()
+    assert "文化活动" in html and "移风易俗活动" not in html
+
+
+def test_open_only_hides_full_activities(client, cast, net):
+    full = published(cast.station_admin, net.station, title="满员活动", quota=1)
+    Activity.objects.filter(pk=full.pk).update(signed_up_count=1)
+    published(cast.station_admin, net.station, title="有名额")
+    html = client.get("/activities/?open=1").content.decode()
+    assert "有名额" in html and "满员活动" not in html
+
+
+def test_draft_detail_is_404_for_the_public_and_outsiders(client, cast, net, login):
+    draft = make_activity(cast.station_admin, net.station)
+    assert client.get(f"/activities/{draft.pk}/").status_code == 404
+    login(cast.outsider)
+    assert client.get(f"/activities/{draft.pk}/").status_code == 404
+    login(cast.supervisor)
+    assert client.get(f"/activities/{draft.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("supervisor", 403)])
+def test_staff_actions_refused(client, cast, net, login, who, status):
+    draft = make_activity(cast.station_admin, net.station)
+    login(getattr(cast, who))
+    before = audit_count()
+    response = client.post(f"/activities/{draft.pk}/publish/", {"reason": ""})
+    assert response.status_code == status
+    response = client.get(f"/activities/{draft.pk}/edit/")
+    assert response.status_code == status
+    assert Activity.objects.get(pk=draft.pk).state == S.DRAFT
+    assert audit_count() == before
+
+
+def test_roster_is_for_the_organisers(client, cast, net, login):
+    activity = published(cast.station_admin, net.station)
+    login(cast.outsider)
+    assert client.get(f"/activities/{activity.pk}/roster/").status_code == 403
+    login(cast.station_admin)
+    assert client.get(f"/activities/{activity.pk}/roster/").status_code == 200
+
+
+def test_staff_create_publish_and_volunteer_signs_up(client, cast, net, login):
+    login(cast.station_admin)
+    start = timezone.localtime() + dt.timedelta(days=2)
+    response = client.post(
+        "/activities/new/",
+        {
+            "title": "关爱老人",
+            "work_item": "values",
+            "unit": net.station.pk,
+            "venue": "马庄村养老院",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "quota": 1,
+        },
+    )
+    activity = Activity.objects.get(title="关爱老人")
+    assert response.status_code == 302
+    assert client.post(f"/activities/{activity.pk}/publish/").status_code == 302
+    assert Activity.objects.get(pk=activity.pk).state == S.PUBLISHED
+
+    user = volunteer_user(cast.county_admin, 1)
+    login(user)
+    client.post(f"/activities/{activity.pk}/signup/")
+    assert SignUp.objects.get(activity=activity).state == SignUpState.SIGNED_UP
+    me = client.get("/volunteers/me/").content.decode()
+    assert 'id="my-activities"' in me and "关爱老人" in me
+    client.post(f"/activities/{activity.pk}/signup/cancel/")
+    assert SignUp.objects.get(activity=activity).state == SignUpState.CANCELLED
+
+
+def test_anonymous_signup_goes_to_login(client, cast, net):
+    activity = published(cast.station_admin, net.station)
+    html = client.get(f"/activities/{activity.pk}/").content.decode()
+    assert 'id="login-to-signup"' in html
+    response = client.post(f"/activities/{activity.pk}/signup/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert SignUp.objects.count() == 0
+
+
+def test_a_non_volunteer_is_sent_to_registration(client, cast, net, login):
+    activity = published(cast.station_admin, net.station)
+    login(cast.volunteer)  # a login without a volunteer record
+    response = client.post(f"/activities/{activity.pk}/signup/")
+    assert response["Location"] == "/volunteers/register/"
+    assert SignUp.objects.count() == 0
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/activities/", "/activities/manage/"])
+def test_lists_take_a_constant_number_of_queries(client, cast, net, login, url):
+    user = volunteer_user(cast.county_admin, 1)
+    for n in range(2):
+        published(cast.station_admin, net.station, title=f"活动{n}")
+    login(cast.county_admin if "manage" in url else user)
+    few = _queries(client, url)
+    for n in range(2, 12):
+        published(cast.station_admin, net.station, title=f"活动{n}")
+    assert _queries(client, url) == few
