@@ -435,3 +435,31 @@ def test_the_database_refuses_more_places_than_the_quota(cast, net):
     activity = published(cast.station_admin, net.station, quota=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         Activity.objects.filter(pk=activity.pk).update(signed_up_count=2)
+
+
+# ---------------------------------------------------------------- approval policy
+
+
+def test_the_unit_above_sets_the_approval_policy(cast, net):
+    services.approval_policy_set(
+        actor=cast.institute_admin, unit=net.station, approval_required=True
+    )
+    assert services.approval_required(net.station)
+    event = AuditEvent.objects.get(verb="activity.policy")
+    assert event.changes == {"approval_required": [None, True]}
+    services.approval_policy_set(actor=cast.county_admin, unit=net.station, approval_required=False)
+    assert not services.approval_required(net.station)
+
+
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [("station_admin", Forbidden), ("supervisor", Forbidden), ("outsider", NotFound)],
+)
+def test_a_unit_does_not_set_its_own_approval_policy(cast, net, who, error):
+    before = audit_count()
+    with pytest.raises(error):
+        services.approval_policy_set(
+            actor=getattr(cast, who), unit=net.station, approval_required=False
+        )
+    assert not services.approval_required(net.station)
+    assert audit_count() == before

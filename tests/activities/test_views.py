@@ -138,3 +138,31 @@ def test_lists_take_a_constant_number_of_queries(client, cast, net, login, url):
     for n in range(2, 12):
         published(cast.station_admin, net.station, title=f"活动{n}")
     assert _queries(client, url) == few
+
+
+def test_approval_settings_page(client, cast, net, login):
+    login(cast.institute_admin)
+    units = list(client.get("/activities/approval/").context["page"])
+    assert set(units) == {net.station, net.station2, net.point}
+    response = client.post("/activities/approval/", {"unit": net.station.pk, "required": "1"})
+    assert response.status_code == 302
+    from wenming.activities.services import approval_required
+
+    assert approval_required(net.station)
+    before = audit_count()
+    response = client.post("/activities/approval/", {"unit": net.institute.pk, "required": "1"})
+    assert response.status_code == 404
+    assert audit_count() == before and not approval_required(net.institute)
+
+
+def test_a_published_activity_form_keeps_the_time(client, cast, net, login):
+    activity = published(cast.station_admin, net.station, quota=2)
+    login(cast.station_admin)
+    form = client.get(f"/activities/{activity.pk}/edit/").context["form"]
+    assert form.fields["starts_at"].disabled and not form.fields["quota"].disabled
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(quota=5, title="改名无效", starts_at="2030-01-01T08:00")
+    response = client.post(f"/activities/{activity.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    activity.refresh_from_db()
+    assert (activity.quota, activity.title) == (5, "马庄村环境整治")

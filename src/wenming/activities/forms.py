@@ -14,9 +14,11 @@ from wenming.core.errors import RuleViolation
 from wenming.core.forms import StyledFormMixin
 from wenming.core.roles import Perm
 from wenming.network.models import Unit
-from wenming.volunteers.models import Skill
+from wenming.volunteers.models import Skill, Team
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# What may change once published (services.PUBLISHED_EDITABLE, plus the skills).
+PUBLISHED_FORM_FIELDS = {"venue", "address", "quota", "team", "skills", "description"}
 
 
 def _datetime_field(label: Any, required: bool = True, help_text: Any = "") -> forms.DateTimeField:
@@ -41,6 +43,9 @@ class ActivityForm(StyledFormMixin, forms.Form):
     project = forms.TypedChoiceField(
         label=_("所属项目"), coerce=int, required=False, empty_value=None
     )
+    team = forms.TypedChoiceField(
+        label=_("组织服务队"), coerce=int, required=False, empty_value=None
+    )
     venue = forms.CharField(label=_("活动地点"), max_length=100)
     address = forms.CharField(label=_("详细地址"), max_length=200, required=False)
     latitude = forms.DecimalField(
@@ -60,7 +65,7 @@ class ActivityForm(StyledFormMixin, forms.Form):
         label=_("活动内容"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, published: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
         labels = dict(WorkItem.choices)
@@ -75,8 +80,16 @@ class ActivityForm(StyledFormMixin, forms.Form):
         fields["project"].choices = [("", "—")] + [
             (p.pk, p.name) for p in Project.objects.filter(is_active=True)
         ]
+        teams = scoped(
+            Team.objects.filter(is_active=True), actor, Perm.ACTIVITY_MANAGE, "region_id"
+        )
+        fields["team"].choices = [("", "—")] + [(t.pk, t.name) for t in teams]
         fields["skills"].choices = [(s.pk, s.name) for s in Skill.objects.all()]
         fields["skills"].widget.attrs["class"] = ""
+        if published:  # volunteers signed up for these: they stay as they are
+            for name in fields:
+                if name not in PUBLISHED_FORM_FIELDS:
+                    fields[name].disabled = True
 
     def activity_input(self) -> ActivityInput:
         data = self.cleaned_data
@@ -92,6 +105,7 @@ class ActivityForm(StyledFormMixin, forms.Form):
             signup_closes_at=data.get("signup_closes_at"),
             subcategory_id=data.get("subcategory"),
             project_id=data.get("project"),
+            team_id=data.get("team"),
             address=data.get("address", ""),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
@@ -116,6 +130,7 @@ def initial_from(activity: Any) -> dict[str, Any]:
         "subcategory": activity.subcategory_id,
         "unit": activity.unit_id,
         "project": activity.project_id,
+        "team": activity.team_id,
         "venue": activity.venue,
         "address": activity.address,
         "latitude": activity.latitude,

@@ -24,6 +24,7 @@ from wenming.core.access import in_scope, require, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
 from wenming.core.roles import Perm
+from wenming.network.models import Unit
 from wenming.volunteers.models import Volunteer
 
 AUDIT_VERBS = {
@@ -195,3 +196,17 @@ def home_counters() -> list[HomeCounter]:
             31,
         ),
     ]
+
+
+def approval_units(*, actor: Any, search: str = "") -> QuerySet[Unit]:
+    """The units whose activities the actor approves: those whose parent unit lies in
+    the actor's ACTIVITY_MANAGE scope."""
+    qs = scoped(
+        Unit.objects.filter(parent__isnull=False, is_active=True),
+        actor,
+        Perm.ACTIVITY_MANAGE,
+        "parent__region_id",
+    )
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
+    return qs.select_related("activity_policy", "parent").order_by("region_id", "kind", "name")

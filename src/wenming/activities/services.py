@@ -301,7 +301,11 @@ def _clean(data: ActivityInput) -> dict[str, Any]:
     skills = list(Skill.objects.filter(pk__in=list(data.skill_ids)))
     if len(skills) != len(set(data.skill_ids)):
         raise RuleViolation(_("技能不正确。"), field="skills")
-    utc = dt.UTC
+
+    def minute(value: dt.datetime) -> dt.datetime:
+        # Scheduled to the minute (as the form shows them), stored in UTC.
+        return value.replace(second=0, microsecond=0).astimezone(dt.UTC)
+
     return {
         "title": title,
         "work_item": data.work_item,
@@ -314,10 +318,10 @@ def _clean(data: ActivityInput) -> dict[str, Any]:
         "address": (data.address or "").strip()[:200],
         "latitude": _coordinate(data.latitude),
         "longitude": _coordinate(data.longitude),
-        "starts_at": data.starts_at.astimezone(utc),
-        "ends_at": data.ends_at.astimezone(utc),
-        "signup_opens_at": data.signup_opens_at.astimezone(utc) if data.signup_opens_at else None,
-        "signup_closes_at": closes.astimezone(utc),
+        "starts_at": minute(data.starts_at),
+        "ends_at": minute(data.ends_at),
+        "signup_opens_at": minute(data.signup_opens_at) if data.signup_opens_at else None,
+        "signup_closes_at": minute(closes),
         "quota": quota,
         "description": (data.description or "").strip(),
         "skills": skills,

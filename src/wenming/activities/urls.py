@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.activity_list, name="list"),
     path("manage/", views.activity_manage, name="manage"),
     path("new/", views.activity_create, name="create"),
+    path("approval/", views.approval_settings, name="approval"),
     path("<int:activity_id>/", views.activity_detail, name="detail"),
     path("<int:activity_id>/edit/", views.activity_edit, name="edit"),
     path("<int:activity_id>/roster/", views.roster, name="roster"),

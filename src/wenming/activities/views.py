@@ -150,7 +150,12 @@ def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
     if not in_scope(request.user, Perm.ACTIVITY_MANAGE, activity.region_id):
         raise Forbidden(_("您没有修改该活动的权限。"))
-    form = ActivityForm(request.POST or None, actor=request.user, initial=initial_from(activity))
+    form = ActivityForm(
+        request.POST or None,
+        actor=request.user,
+        initial=initial_from(activity),
+        published=activity.state == ActivityState.PUBLISHED,
+    )
     if request.method == "POST" and form.is_valid():
         saved = _saved(
             form,
@@ -236,3 +241,38 @@ def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
     except NotFound as exc:  # public activity, but the roster is for its organisers
         raise Forbidden(_("只有主办单位可以查看报名名单。")) from exc
     return render(request, "activities/roster.html", {"a": activity, "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_settings(request: HttpRequest) -> HttpResponse:
+    """Upper units choose which units below them need approval before publishing."""
+    if not has_perm(request.user, Perm.ACTIVITY_MANAGE):
+        raise Forbidden(_("您没有管理活动的权限。"))
+    if request.method == "POST":
+        unit = (
+            selectors.approval_units(actor=request.user)
+            .filter(pk=_int(request.POST.get("unit")))
+            .first()
+        )
+        if unit is None:
+            raise NotFound(_("找不到该单位。"))
+        services.approval_policy_set(
+            actor=request.user, unit=unit, approval_required=request.POST.get("required") == "1"
+        )
+        messages.success(request, _("已保存 %(unit)s 的活动审核设置。") % {"unit": unit.name})
+        return redirect(f"{request.path}?{request.GET.urlencode()}")
+    search = request.GET.get("q", "").strip()[:50]
+    page = paginate(request, selectors.approval_units(actor=request.user, search=search))
+    return render(
+        request,
+        "activities/approval_settings.html",
+        {"page": page, "search": search, "qs": querystring_without_page(request)},
+    )
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return 0
