@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -86,7 +87,7 @@ def seed_activities() -> dict[str, int]:
     volunteers = list(
         Volunteer.objects.filter(
             subtree_q("region_id", rc.prefix_of(DEMO_COUNTY)), status=VolunteerStatus.ACTIVE
-        ).order_by("-user_id", "pk")[:40]
+        ).order_by(F("user_id").desc(nulls_last=True), "pk")[:40]
     )  # the demo volunteer login (the only one with a user) first
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
