@@ -123,3 +123,40 @@ def test_api_lists_take_a_constant_number_of_queries(client, cast, net, login, u
     for n in range(10):
         published(cast.station_admin, net.station, title=f"活动{n}")
     assert count() == few
+
+
+def test_projects_and_subcategories(client, cast, net, login):
+    subs = client.get("/api/activities/subcategories").json()
+    assert {s["work_item"] for s in subs} == {"theory", "policy", "values", "culture", "customs"}
+    login(cast.county_admin)
+    response = client.post(
+        "/api/activities/projects",
+        {"name": "幸福巴士", "unit_id": net.center.pk, "is_brand": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    client.cookies.clear()
+    assert [p["name"] for p in client.get("/api/activities/projects").json()["items"]] == [
+        "幸福巴士"
+    ]
+    login(cast.county_admin)
+    response = client.post(
+        "/api/activities/subcategories",
+        {"work_item": "culture", "name": "戏曲进村"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    login(cast.sysadmin)
+    response = client.post(
+        "/api/activities/subcategories",
+        {"work_item": "culture", "name": "戏曲进村"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    pk = response.json()["id"]
+    response = client.put(
+        f"/api/activities/subcategories/{pk}",
+        {"work_item": "culture", "name": "戏曲进村", "is_active": False},
+        content_type="application/json",
+    )
+    assert response.json()["is_active"] is False

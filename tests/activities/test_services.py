@@ -463,3 +463,67 @@ def test_a_unit_does_not_set_its_own_approval_policy(cast, net, who, error):
         )
     assert not services.approval_required(net.station)
     assert audit_count() == before
+
+
+# ---------------------------------------------------------------- projects and subcategories
+
+
+def test_project_create(cast, net):
+    project = services.project_create(
+        actor=cast.institute_admin, name="幸福巴士", unit_id=net.institute.pk, is_brand=True
+    )
+    assert (project.region_id, project.is_brand) == (net.institute.region_id, True)
+    assert AuditEvent.objects.filter(verb="project.create").count() == 1
+    before = audit_count()
+    with pytest.raises(RuleViolation) as exc:
+        services.project_create(
+            actor=cast.institute_admin, name="幸福巴士", unit_id=net.institute.pk
+        )
+    assert exc.value.field == "name"
+    for who, error in [("outsider", NotFound), ("supervisor", Forbidden)]:
+        with pytest.raises(error):
+            services.project_create(actor=getattr(cast, who), name="x", unit_id=net.institute.pk)
+    assert audit_count() == before
+
+
+def test_an_activity_joins_a_project_of_its_unit_or_above(cast, net):
+    county = services.project_create(
+        actor=cast.county_admin, name="文明大篷车", unit_id=net.center.pk
+    )
+    other = services.project_create(
+        actor=cast.county_admin, name="青山泉项目", unit_id=net.other_institute.pk
+    )
+    activity = make_activity(cast.station_admin, net.station, project_id=county.pk)
+    assert activity.project == county
+    with pytest.raises(RuleViolation) as exc:
+        make_activity(cast.station_admin, net.station, project_id=other.pk)
+    assert exc.value.field == "project"
+
+
+def test_subcategories_are_configured_by_system_admins(cast):
+    row = services.subcategory_save(
+        actor=cast.sysadmin, work_item="culture", name="戏曲进村", sort=5
+    )
+    event = AuditEvent.objects.get(verb="subcategory.save")
+    assert event.region_code == "320000000000"
+    services.subcategory_save(
+        actor=cast.sysadmin, work_item="culture", name="戏曲进村", is_active=False, subcategory=row
+    )
+    assert not Subcategory.objects.get(pk=row.pk).is_active
+    before = (Subcategory.objects.count(), audit_count())
+    with pytest.raises(Forbidden):
+        services.subcategory_save(actor=cast.county_admin, work_item="culture", name="新子类")
+    with pytest.raises(RuleViolation):
+        services.subcategory_save(actor=cast.sysadmin, work_item="culture", name="广场舞")
+    assert (Subcategory.objects.count(), audit_count()) == before
+
+
+def test_a_subcategory_in_use_stays_under_its_work_item(cast, net):
+    sub = Subcategory.objects.get(work_item="customs", name="环境整治")
+    make_activity(cast.station_admin, net.station, subcategory_id=sub.pk)
+    with pytest.raises(RuleViolation) as exc:
+        services.subcategory_save(
+            actor=cast.sysadmin, work_item="culture", name=sub.name, subcategory=sub
+        )
+    assert exc.value.field == "work_item"
+    assert Subcategory.objects.get(pk=sub.pk).work_item == "customs"

@@ -11,7 +11,14 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wenming.activities import selectors, services
-from wenming.activities.models import Activity, ActivityState, SignUp, WorkItem
+from wenming.activities.models import (
+    Activity,
+    ActivityState,
+    Project,
+    SignUp,
+    Subcategory,
+    WorkItem,
+)
 from wenming.core.api import ErrorOut, Paging
 from wenming.core.errors import NotFound
 
@@ -160,6 +167,78 @@ def list_managed_activities(
 @paginate(Paging)
 def list_my_signups(request: HttpRequest) -> object:
     return selectors.my_signups(actor=request.user)
+
+
+class SubcategoryOut(Schema):
+    id: int
+    work_item: str
+    name: str
+    sort: int
+    is_active: bool
+
+
+class SubcategoryIn(Schema):
+    work_item: str
+    name: str
+    sort: int = 0
+    is_active: bool = True
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    unit_id: int
+    region_code: str
+    work_item: str
+    is_brand: bool
+    description: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_region_code(obj: Project) -> str:
+        return obj.region_id
+
+
+class ProjectIn(Schema):
+    name: str
+    unit_id: int
+    work_item: str = ""
+    is_brand: bool = False
+    description: str = ""
+
+
+@router.get("/subcategories", response=list[SubcategoryOut], auth=None)
+def list_subcategories(request: HttpRequest) -> object:
+    return list(Subcategory.objects.all())
+
+
+@router.post("/subcategories", response={201: SubcategoryOut, 400: ErrorOut, 403: ErrorOut})
+def create_subcategory(request: HttpRequest, payload: SubcategoryIn) -> object:
+    """System admins only: subcategories are shared by the whole deployment."""
+    return Status(201, services.subcategory_save(actor=request.user, **payload.dict()))
+
+
+@router.put(
+    "/subcategories/{subcategory_id}",
+    response={200: SubcategoryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def update_subcategory(request: HttpRequest, subcategory_id: int, payload: SubcategoryIn) -> object:
+    row = Subcategory.objects.filter(pk=subcategory_id).first()
+    if row is None:
+        raise NotFound(_("找不到该子类。"))
+    return services.subcategory_save(actor=request.user, subcategory=row, **payload.dict())
+
+
+@router.get("/projects", response=list[ProjectOut], auth=None)
+@paginate(Paging)
+def list_projects(request: HttpRequest, region: str = "") -> object:
+    """Active projects (public), optionally under a region code prefix."""
+    return selectors.project_list(region_prefix=region)
+
+
+@router.post("/projects", response={201: ProjectOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def create_project(request: HttpRequest, payload: ProjectIn) -> object:
+    return Status(201, services.project_create(actor=request.user, **payload.dict()))
 
 
 @router.get("/{activity_id}", response={200: ActivityDetailOut, 404: ErrorOut}, auth=None)

@@ -17,6 +17,7 @@ from wenming.activities.models import (
     PUBLIC_STATES,
     Activity,
     ActivityState,
+    Project,
     SignUp,
     SignUpState,
 )
@@ -41,6 +42,8 @@ AUDIT_VERBS = {
     "signup.create": pgettext_lazy("audit verb", "活动报名"),
     "signup.cancel": pgettext_lazy("audit verb", "取消报名"),
     "signup.promote": pgettext_lazy("audit verb", "候补递补"),
+    "project.create": pgettext_lazy("audit verb", "新建志愿服务项目"),
+    "subcategory.save": pgettext_lazy("audit verb", "设置活动子类"),
 }
 
 
@@ -210,3 +213,11 @@ def approval_units(*, actor: Any, search: str = "") -> QuerySet[Unit]:
     if search.strip():
         qs = qs.filter(name__icontains=search.strip())
     return qs.select_related("activity_policy", "parent").order_by("region_id", "kind", "name")
+
+
+def project_list(*, region_prefix: str = "") -> QuerySet[Project]:
+    """Active projects, for anyone (brand projects first)."""
+    qs = Project.objects.filter(is_active=True)
+    if region_prefix:
+        qs = qs.filter(subtree_q("region_id", region_prefix))
+    return qs.order_by("-is_brand", "name", "id")

@@ -560,3 +560,113 @@ def signup_cancel(
     if was_signed_up:
         _promote_waitlist(actor=actor, activity=locked_activity)
     return locked
+
+
+# ---------------------------------------------------------------- projects and subcategories
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: Any,
+    name: str,
+    unit_id: int,
+    work_item: str = "",
+    is_brand: bool = False,
+    description: str = "",
+) -> Project:
+    """A project for a unit in the actor's ACTIVITY_MANAGE scope; names are unique per unit."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise RuleViolation(_("请填写项目名称（最多 100 个字）。"), field="name")
+    if work_item and work_item not in WorkItem.values:
+        raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    unit = Unit.objects.filter(pk=unit_id, is_active=True).first()
+    if unit is None:
+        raise RuleViolation(_("请选择主办单位。"), field="unit")
+    require(actor, Perm.ACTIVITY_MANAGE, unit.region_id, view_perm=Perm.ACTIVITY_VIEW)
+    if Project.objects.filter(unit=unit, name=name).exists():
+        raise RuleViolation(_("本单位已有同名项目。"), field="name")
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(
+                name=name,
+                unit=unit,
+                region_id=unit.region_id,
+                work_item=work_item,
+                is_brand=is_brand,
+                description=(description or "").strip(),
+            )
+    except IntegrityError as exc:  # the same name created concurrently
+        raise RuleViolation(_("本单位已有同名项目。"), field="name") from exc
+    audit_record(
+        actor=actor,
+        verb="project.create",
+        target=project,
+        region_code=project.region_id,
+        changes={"name": [None, name], "is_brand": [None, is_brand]},
+    )
+    return project
+
+
+def _require_catalogue_admin(actor: Any) -> str:
+    """Subcategories are shared by the whole deployment: only ACTIVITY_MANAGE over a
+    province (a system admin) configures them. Returns the province's code (where the
+    change is audited)."""
+    from wenming.core.access import prefixes_for
+
+    provinces = [p for p in prefixes_for(actor, Perm.ACTIVITY_MANAGE) if len(p) <= 2]
+    if not provinces:
+        raise Forbidden(_("活动子类由系统管理员统一设置。"))
+    return provinces[0].ljust(rc.CODE_LENGTH, "0")
+
+
+@transaction.atomic
+def subcategory_save(
+    *,
+    actor: Any,
+    work_item: str,
+    name: str,
+    sort: int = 0,
+    is_active: bool = True,
+    subcategory: Subcategory | None = None,
+) -> Subcategory:
+    """Add a subcategory under a work item, or rename, re-sort or switch one off (one in
+    use is switched off, never deleted)."""
+    region_code = _require_catalogue_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise RuleViolation(_("请填写子类名称（最多 40 个字）。"), field="name")
+    if work_item not in WorkItem.values:
+        raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    clash = Subcategory.objects.filter(work_item=work_item, name=name)
+    if subcategory is not None:
+        clash = clash.exclude(pk=subcategory.pk)
+    if clash.exists():
+        raise RuleViolation(_("该五项工作下已有同名子类。"), field="name")
+    fields = ["work_item", "name", "sort", "is_active"]
+    if subcategory is None:
+        row = Subcategory(work_item=work_item, name=name, sort=sort, is_active=is_active)
+        before: dict[str, Any] = {}
+    else:
+        row = Subcategory.objects.select_for_update().get(pk=subcategory.pk)
+        before = snapshot(row, fields)
+        row.work_item, row.name, row.sort, row.is_active = work_item, name, sort, is_active
+    moved = subcategory is not None and row.work_item != before["work_item"]
+    if moved and row.activities.exists():
+        raise RuleViolation(_("已有活动使用该子类，不能改到其他五项工作下。"), field="work_item")
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise RuleViolation(_("该五项工作下已有同名子类。"), field="name") from exc
+    changes = diff(before, snapshot(row, fields))
+    if changes:
+        audit_record(
+            actor=actor,
+            verb="subcategory.save",
+            target=row,
+            region_code=region_code,
+            changes=changes,
+        )
+    return row
