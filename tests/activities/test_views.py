@@ -10,7 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.activities.helpers import audit_count, make_activity, published, volunteer_user
+from tests.activities.helpers import (
+    audit_count,
+    make_activity,
+    published,
+    require_approval,
+    volunteer_user,
+)
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
 
 S = ActivityState
@@ -166,3 +172,46 @@ def test_a_published_activity_form_keeps_the_time(client, cast, net, login):
     assert response.status_code == 302, response.context["form"].errors
     activity.refresh_from_db()
     assert (activity.quota, activity.title) == (5, "马庄村环境整治")
+
+
+def test_public_list_order_open_first_then_finished_latest_first(client, cast, net):
+    soon = published(cast.station_admin, net.station, title="明天")
+    later = published(
+        cast.station_admin,
+        net.station,
+        title="下周",
+        starts_at=soon.starts_at + dt.timedelta(days=7),
+        ends_at=soon.ends_at + dt.timedelta(days=7),
+    )
+    old, older = (
+        make_activity(cast.station_admin, net.station, S.FINISHED, title=t) for t in ("旧", "更旧")
+    )
+    Activity.objects.filter(pk=old.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=2),
+        ends_at=timezone.now() - dt.timedelta(days=2) + dt.timedelta(hours=1),
+        signup_closes_at=timezone.now() - dt.timedelta(days=2),
+    )
+    Activity.objects.filter(pk=older.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=9),
+        ends_at=timezone.now() - dt.timedelta(days=9) + dt.timedelta(hours=1),
+        signup_closes_at=timezone.now() - dt.timedelta(days=9),
+    )
+    page = client.get("/activities/").context["page"]
+    assert [a.pk for a in page] == [soon.pk, later.pk, old.pk, older.pk]
+
+
+def test_buttons_follow_the_table_and_the_role(client, cast, net, login):
+    activity = published(cast.station_admin, net.station)
+    login(cast.station_admin)
+    actions = [t.action for t in client.get(f"/activities/{activity.pk}/").context["actions"]]
+    assert actions == ["start", "cancel"]
+    login(cast.supervisor)
+    response = client.get(f"/activities/{activity.pk}/")
+    assert (
+        response.context["actions"] == [] and 'id="activity-edit"' not in response.content.decode()
+    )
+    require_approval(net.station)
+    draft = make_activity(cast.station_admin, net.station, S.SUBMITTED)
+    login(cast.institute_admin)
+    actions = [t.action for t in client.get(f"/activities/{draft.pk}/").context["actions"]]
+    assert actions == ["approve", "reject", "cancel"]
