@@ -68,10 +68,11 @@ class ActivityForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, actor: Any, published: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        labels = dict(WorkItem.choices)
+        grouped: dict[str, list[tuple[int, str]]] = {value: [] for value in WorkItem.values}
+        for sub in Subcategory.objects.filter(is_active=True):
+            grouped[sub.work_item].append((sub.pk, sub.name))
         fields["subcategory"].choices = [("", "—")] + [
-            (s.pk, f"{labels[s.work_item]} · {s.name}")
-            for s in Subcategory.objects.filter(is_active=True)
+            (label, grouped[value]) for value, label in WorkItem.choices if grouped[value]
         ]
         units = scoped(
             Unit.objects.filter(is_active=True), actor, Perm.ACTIVITY_MANAGE, "region_id"
