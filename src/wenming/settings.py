@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "wenming.accounts",
     "wenming.network",
     "wenming.volunteers",
+    "wenming.activities",
 ]
 
 MIDDLEWARE = [

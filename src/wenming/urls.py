@@ -14,6 +14,7 @@ urlpatterns = [
     path("network/", include("wenming.network.urls")),
     path("volunteers/", include("wenming.volunteers.urls")),
     path("teams/", include("wenming.volunteers.team_urls")),
+    path("activities/", include("wenming.activities.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

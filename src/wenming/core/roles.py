@@ -36,6 +36,8 @@ class Perm(enum.StrEnum):
     VOLUNTEER_VIEW = "volunteer.view"  # lists and profiles of volunteers (masked)
     VOLUNTEER_MANAGE = "volunteer.manage"  # register, review, edit volunteers
     PERSONAL_REVEAL = "personal.reveal"  # reveal one ID or phone number (audited)
+    ACTIVITY_VIEW = "activity.view"  # activities in any state, their rosters
+    ACTIVITY_MANAGE = "activity.manage"  # create, edit, move activities through their states
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -49,6 +51,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_VIEW,
             Perm.VOLUNTEER_MANAGE,
             Perm.PERSONAL_REVEAL,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_MANAGE,
         }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
@@ -60,6 +64,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_VIEW,
             Perm.VOLUNTEER_MANAGE,
             Perm.PERSONAL_REVEAL,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_MANAGE,
         }
     ),
     Role.STATION_ADMIN: frozenset(
@@ -69,10 +75,14 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.VOLUNTEER_VIEW,
             Perm.VOLUNTEER_MANAGE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_MANAGE,
         }
     ),
-    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.AUDIT_VIEW, Perm.VOLUNTEER_VIEW}),
-    Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW}),
+    Role.SUPERVISOR: frozenset(
+        {Perm.NETWORK_VIEW, Perm.AUDIT_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}
+    ),
+    Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}),
     Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
     Role.VOLUNTEER: frozenset(),
     Role.RESIDENT: frozenset(),

@@ -268,6 +268,8 @@ def me(request: HttpRequest) -> HttpResponse:
             return redirect("volunteers:me")
     slots = dict(Availability.choices)
     availability = [slots[s] for s in volunteer.availability if s in slots]
+    from wenming.activities.selectors import my_signups  # the page 我的 shows them
+
     return render(
         request,
         "volunteers/me.html",
@@ -276,5 +278,6 @@ def me(request: HttpRequest) -> HttpResponse:
             "form": form,
             "availability": availability,
             "memberships": list(memberships_of(volunteer=volunteer)[:50]),
+            "my_signups": list(my_signups(actor=request.user)[:10]),
         },
     )

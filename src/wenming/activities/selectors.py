@@ -1,0 +1,223 @@
+"""Reads about activities. The public sees published, ongoing and finished activities;
+staff with ACTIVITY_VIEW see every state in their scope; a volunteer sees their own
+sign-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from wenming.activities.models import (
+    LIVE_SIGNUP_STATES,
+    PUBLIC_STATES,
+    Activity,
+    ActivityState,
+    Project,
+    SignUp,
+    SignUpState,
+)
+from wenming.core.access import in_scope, require, scoped, subtree_q
+from wenming.core.errors import NotFound
+from wenming.core.home import HomeCounter
+from wenming.core.roles import Perm
+from wenming.network.models import Unit
+from wenming.volunteers.models import Volunteer
+
+AUDIT_VERBS = {
+    "activity.create": pgettext_lazy("audit verb", "新建活动"),
+    "activity.update": pgettext_lazy("audit verb", "修改活动"),
+    "activity.submit": pgettext_lazy("audit verb", "提交活动审核"),
+    "activity.approve": pgettext_lazy("audit verb", "审核通过活动"),
+    "activity.reject": pgettext_lazy("audit verb", "退回活动"),
+    "activity.publish": pgettext_lazy("audit verb", "发布活动"),
+    "activity.start": pgettext_lazy("audit verb", "开始活动"),
+    "activity.finish": pgettext_lazy("audit verb", "结束活动"),
+    "activity.cancel": pgettext_lazy("audit verb", "取消活动"),
+    "activity.policy": pgettext_lazy("audit verb", "设置活动审核"),
+    "signup.create": pgettext_lazy("audit verb", "活动报名"),
+    "signup.cancel": pgettext_lazy("audit verb", "取消报名"),
+    "signup.promote": pgettext_lazy("audit verb", "候补递补"),
+    "project.create": pgettext_lazy("audit verb", "新建志愿服务项目"),
+    "subcategory.save": pgettext_lazy("audit verb", "设置活动子类"),
+}
+
+
+def _filtered(
+    qs: QuerySet[Activity],
+    *,
+    search: str = "",
+    work_item: str = "",
+    region_prefix: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    open_only: bool = False,
+    state: str = "",
+) -> QuerySet[Activity]:
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(title__icontains=search)
+            | Q(venue__icontains=search)
+            | Q(unit__name__icontains=search)
+        )
+    if work_item:
+        qs = qs.filter(work_item=work_item)
+    if region_prefix:
+        qs = qs.filter(subtree_q("region_id", region_prefix))
+    tz = timezone.get_current_timezone()
+    if date_from:
+        start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+        qs = qs.filter(ends_at__gte=start)
+    if date_to:
+        end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        qs = qs.filter(starts_at__lt=end)
+    if open_only:
+        now = timezone.now()
+        qs = qs.filter(
+            Q(signup_opens_at__isnull=True) | Q(signup_opens_at__lte=now),
+            state=ActivityState.PUBLISHED,
+            signed_up_count__lt=F("quota"),
+            signup_closes_at__gt=now,
+        )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.select_related("unit", "region", "subcategory", "project")
+
+
+def public_activity_list(**filters: Any) -> QuerySet[Activity]:
+    """Anyone's list: what is open or running first (soonest first), then what is
+    finished (latest first)."""
+    qs = _filtered(Activity.objects.filter(state__in=PUBLIC_STATES), **filters)
+    return qs.annotate(
+        finished=Case(
+            When(state=ActivityState.FINISHED, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("finished", Case(When(finished=0, then=F("starts_at"))), "-starts_at", "-id")
+
+
+def staff_activity_list(*, actor: Any, **filters: Any) -> QuerySet[Activity]:
+    """Every activity in the actor's ACTIVITY_VIEW scope, drafts included, newest first."""
+    qs = scoped(Activity.objects.all(), actor, Perm.ACTIVITY_VIEW, "region_id")
+    return _filtered(qs, **filters).order_by("-starts_at", "-id")
+
+
+def activity_get(*, actor: Any, activity_id: int) -> Activity:
+    """A public activity for anyone; any other state only inside the actor's
+    ACTIVITY_VIEW scope (elsewhere it does not exist)."""
+    activity = (
+        Activity.objects.select_related("unit", "region", "subcategory", "project", "team")
+        .prefetch_related("skills")
+        .filter(pk=activity_id)
+        .first()
+    )
+    if activity is None or not (
+        activity.is_public or in_scope(actor, Perm.ACTIVITY_VIEW, activity.region_id)
+    ):
+        raise NotFound(_("找不到该活动。"))
+    return activity
+
+
+def activity_roster(*, actor: Any, activity: Activity) -> QuerySet[SignUp]:
+    """The sign-ups of an activity, for staff who may see the activity in every state
+    (names and masked phones of volunteers who signed up to it)."""
+    require(actor, Perm.ACTIVITY_VIEW, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+    return (
+        SignUp.objects.filter(activity=activity)
+        .select_related("volunteer")
+        .annotate(
+            rank=Case(
+                When(state=SignUpState.SIGNED_UP, then=Value(0)),
+                When(state=SignUpState.WAITLISTED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "position", "id")
+    )
+
+
+def my_signups(*, actor: Any, live_only: bool = False) -> QuerySet[SignUp]:
+    """The acting user's own sign-ups (as a volunteer), soonest activity first."""
+    if not getattr(actor, "is_authenticated", False):
+        return SignUp.objects.none()
+    qs = SignUp.objects.filter(volunteer__user_id=actor.pk)
+    if live_only:
+        qs = qs.filter(state__in=LIVE_SIGNUP_STATES)
+    return qs.select_related("activity", "activity__unit").order_by("-activity__starts_at", "-id")
+
+
+def my_live_signup(*, actor: Any, activity: Activity) -> SignUp | None:
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return (
+        SignUp.objects.filter(
+            activity=activity, volunteer__user_id=actor.pk, state__in=LIVE_SIGNUP_STATES
+        )
+        .select_related("volunteer")
+        .first()
+    )
+
+
+def volunteer_of(actor: Any) -> Volunteer | None:
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return Volunteer.objects.filter(user_id=actor.pk).first()
+
+
+def _count_state(state: str) -> Any:
+    def count(actor: Any) -> int:
+        return scoped(
+            Activity.objects.filter(state=state), actor, Perm.ACTIVITY_VIEW, "region_id"
+        ).count()
+
+    return count
+
+
+def home_counters() -> list[HomeCounter]:
+    return [
+        HomeCounter(
+            "activities.published",
+            pgettext_lazy("home counter", "报名中的活动"),
+            Perm.ACTIVITY_VIEW,
+            _count_state(ActivityState.PUBLISHED),
+            "activities:manage",
+            30,
+        ),
+        HomeCounter(
+            "activities.submitted",
+            pgettext_lazy("home counter", "待审核活动"),
+            Perm.ACTIVITY_VIEW,
+            _count_state(ActivityState.SUBMITTED),
+            "activities:manage",
+            31,
+        ),
+    ]
+
+
+def approval_units(*, actor: Any, search: str = "") -> QuerySet[Unit]:
+    """The units whose activities the actor approves: those whose parent unit lies in
+    the actor's ACTIVITY_MANAGE scope."""
+    qs = scoped(
+        Unit.objects.filter(parent__isnull=False, is_active=True),
+        actor,
+        Perm.ACTIVITY_MANAGE,
+        "parent__region_id",
+    )
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
+    return qs.select_related("activity_policy", "parent").order_by("region_id", "kind", "name")
+
+
+def project_list(*, region_prefix: str = "") -> QuerySet[Project]:
+    """Active projects, for anyone (brand projects first)."""
+    qs = Project.objects.filter(is_active=True)
+    if region_prefix:
+        qs = qs.filter(subtree_q("region_id", region_prefix))
+    return qs.order_by("-is_brand", "name", "id")

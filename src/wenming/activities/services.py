@@ -1,0 +1,672 @@
+"""Writes about activities: create and edit, the state machine, sign-up and cancel.
+
+Every service checks the actor's role and scope, changes state atomically and records
+an audit event. Sign-ups lock the activity row (SELECT … FOR UPDATE) before counting,
+and the quota counter sits under a CHECK constraint, so that no number of concurrent
+sign-ups can hold more places than the quota."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wenming.activities.models import (
+    LIVE_SIGNUP_STATES,
+    Activity,
+    ActivityApprovalPolicy,
+    ActivityState,
+    Project,
+    SignUp,
+    SignUpState,
+    Subcategory,
+    WorkItem,
+)
+from wenming.core import regions as rc
+from wenming.core.access import in_scope, require
+from wenming.core.audit import audit_record, diff, snapshot
+from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.roles import Perm
+from wenming.network.models import Unit
+from wenming.volunteers.models import Skill, Team, Volunteer, VolunteerStatus
+
+S = ActivityState
+
+# ---------------------------------------------------------------- the state machine
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    label: str | Promise
+    # "owner": staff over the owning unit; "approver": staff over the unit above it.
+    by: str = "owner"
+    reason_required: bool = False
+    destructive: bool = False
+
+
+# The one table of allowed transitions. Whether publishing needs approval is a rule on
+# top (see `_check_policy`): with approval, draft → submitted → published; without,
+# draft → published.
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition("submit", frozenset({S.DRAFT}), S.SUBMITTED, gettext_lazy("提交审核")),
+        Transition(
+            "approve",
+            frozenset({S.SUBMITTED}),
+            S.PUBLISHED,
+            gettext_lazy("审核通过并发布"),
+            by="approver",
+        ),
+        Transition(
+            "reject",
+            frozenset({S.SUBMITTED}),
+            S.DRAFT,
+            gettext_lazy("退回修改"),
+            by="approver",
+            reason_required=True,
+        ),
+        Transition("publish", frozenset({S.DRAFT}), S.PUBLISHED, gettext_lazy("发布")),
+        Transition("start", frozenset({S.PUBLISHED}), S.ONGOING, gettext_lazy("开始活动")),
+        Transition("finish", frozenset({S.ONGOING}), S.FINISHED, gettext_lazy("结束活动")),
+        Transition(
+            "cancel",
+            frozenset({S.DRAFT, S.SUBMITTED, S.PUBLISHED, S.ONGOING}),
+            S.CANCELLED,
+            gettext_lazy("取消活动"),
+            reason_required=True,
+            destructive=True,
+        ),
+    ]
+}
+
+
+def approval_required(unit: Unit) -> bool:
+    policy = ActivityApprovalPolicy.objects.filter(unit_id=unit.pk).first()
+    return bool(policy and policy.approval_required)
+
+
+def approver_region(unit: Unit) -> str:
+    """The region whose staff approve the unit's activities: the parent unit's region,
+    else the region above the unit's own."""
+    if unit.parent_id is not None:
+        return Unit.objects.only("region_id").get(pk=unit.parent_id).region_id
+    return rc.parent_of(unit.region_id) or unit.region_id
+
+
+def _require_owner(actor: Any, activity: Activity) -> None:
+    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+
+
+def _require_approver(actor: Any, activity: Activity) -> None:
+    region = approver_region(activity.unit)
+    if in_scope(actor, Perm.ACTIVITY_MANAGE, region):
+        return
+    _require_owner(actor, activity)  # outsiders 404, read-only 403
+    raise Forbidden(_("只有上级单位可以审核本单位的活动。"))
+
+
+def allowed_actions(actor: Any, activity: Activity) -> list[Transition]:
+    """The transitions the actor may take now (for buttons; the services decide)."""
+    result = []
+    needs_approval = approval_required(activity.unit)
+    for t in TRANSITIONS.values():
+        if activity.state not in t.sources:
+            continue
+        if t.action == "submit" and not needs_approval:
+            continue
+        if t.action == "publish" and needs_approval:
+            continue
+        try:
+            (_require_approver if t.by == "approver" else _require_owner)(actor, activity)
+        except (Forbidden, NotFound):
+            continue
+        result.append(t)
+    return result
+
+
+def _check_policy(action: str, activity: Activity) -> None:
+    needs_approval = approval_required(activity.unit)
+    if action == "publish" and needs_approval:
+        raise RuleViolation(_("本单位的活动须经上级单位审核后发布，请提交审核。"))
+    if action == "submit" and not needs_approval:
+        raise RuleViolation(_("本单位的活动无需审核，可直接发布。"))
+    if action in {"publish", "approve"} and activity.signup_closes_at <= timezone.now():
+        raise RuleViolation(_("报名截止时间已过，请先修改活动时间。"), field="signup_closes_at")
+
+
+@transaction.atomic
+def activity_transition(
+    *, actor: Any, activity: Activity, action: str, reason: str = ""
+) -> Activity:
+    """Move an activity along one allowed transition of TRANSITIONS, recording who,
+    when and why. Any other move is refused and changes nothing."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise RuleViolation(_("未知的操作。"))
+    if transition.by == "approver":
+        _require_approver(actor, activity)
+    else:
+        _require_owner(actor, activity)
+    locked = Activity.objects.select_for_update().select_related("unit").get(pk=activity.pk)
+    if locked.state not in transition.sources:
+        raise RuleViolation(
+            _("活动当前为“%(state)s”，不能%(action)s。")
+            % {"state": locked.get_state_display(), "action": transition.label}
+        )
+    reason = (reason or "").strip()[:300]
+    if transition.reason_required and not reason:
+        raise RuleViolation(_("请写明原因。"), field="reason")
+    _check_policy(action, locked)
+    before = locked.state
+    locked.state = transition.target
+    locked.state_changed_at = timezone.now()
+    locked.save(update_fields=["state", "state_changed_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb=f"activity.{action}",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"state": [before, locked.state]},
+        note=reason,
+    )
+    return locked
+
+
+def activity_submit(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="submit", reason=reason)
+
+
+def activity_approve(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="approve", reason=reason)
+
+
+def activity_reject(*, actor: Any, activity: Activity, reason: str) -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="reject", reason=reason)
+
+
+def activity_publish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="publish", reason=reason)
+
+
+def activity_start(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="start", reason=reason)
+
+
+def activity_finish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="finish", reason=reason)
+
+
+def activity_cancel(*, actor: Any, activity: Activity, reason: str) -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
+
+
+# ---------------------------------------------------------------- create and edit
+
+
+@dataclass
+class ActivityInput:
+    title: str
+    work_item: str
+    unit_id: int
+    venue: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    quota: int
+    signup_closes_at: dt.datetime | None = None
+    signup_opens_at: dt.datetime | None = None
+    subcategory_id: int | None = None
+    project_id: int | None = None
+    team_id: int | None = None
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    skill_ids: tuple[int, ...] | list[int] = ()
+    description: str = ""
+
+
+# Fields that may still change once an activity is published (volunteers rely on the rest).
+PUBLISHED_EDITABLE = {"description", "address", "venue", "quota", "team"}
+EDITABLE_STATES = (S.DRAFT, S.PUBLISHED)
+AUDITED_FIELDS = [
+    "title", "work_item", "subcategory", "project", "unit", "team", "venue", "address",
+    "latitude", "longitude", "starts_at", "ends_at", "signup_opens_at", "signup_closes_at",
+    "quota", "description",
+]  # fmt: skip
+
+
+def _clean(data: ActivityInput) -> dict[str, Any]:
+    """Validate everything before anything is written; return model field values."""
+    title = (data.title or "").strip()
+    if not title or len(title) > 100:
+        raise RuleViolation(_("请填写活动名称（最多 100 个字）。"), field="title")
+    if data.work_item not in WorkItem.values:
+        raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    venue = (data.venue or "").strip()
+    if not venue:
+        raise RuleViolation(_("请填写活动地点。"), field="venue")
+    try:
+        unit = Unit.objects.get(pk=data.unit_id, is_active=True)
+    except Unit.DoesNotExist as exc:
+        raise RuleViolation(_("请选择主办单位。"), field="unit") from exc
+    if data.ends_at <= data.starts_at:
+        raise RuleViolation(_("结束时间须晚于开始时间。"), field="ends_at")
+    closes = data.signup_closes_at or data.starts_at
+    if closes > data.ends_at:
+        raise RuleViolation(_("报名截止时间不能晚于活动结束时间。"), field="signup_closes_at")
+    if data.signup_opens_at is not None and data.signup_opens_at >= closes:
+        raise RuleViolation(_("报名开始时间须早于报名截止时间。"), field="signup_opens_at")
+    try:
+        quota = int(data.quota)
+    except (TypeError, ValueError):
+        quota = 0
+    if not 1 <= quota <= 100_000:
+        raise RuleViolation(_("招募人数须为正整数。"), field="quota")
+    if (data.latitude is None) != (data.longitude is None):
+        raise RuleViolation(_("经纬度须同时填写。"), field="latitude")
+    if (
+        data.latitude is not None
+        and data.longitude is not None
+        and not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180)
+    ):
+        raise RuleViolation(_("经纬度不正确。"), field="latitude")
+    subcategory = None
+    if data.subcategory_id:
+        subcategory = Subcategory.objects.filter(pk=data.subcategory_id, is_active=True).first()
+        if subcategory is None or subcategory.work_item != data.work_item:
+            raise RuleViolation(_("子类不属于所选的五项工作。"), field="subcategory")
+    project = None
+    if data.project_id:
+        project = Project.objects.filter(pk=data.project_id).first()
+        if project is None or not rc.is_within(unit.region_id, rc.prefix_of(project.region_id)):
+            raise RuleViolation(_("所选项目不属于主办单位或其上级。"), field="project")
+    team = None
+    if data.team_id:
+        team = Team.objects.filter(pk=data.team_id, is_active=True).first()
+        if team is None or not (
+            rc.is_within(team.region_id, rc.prefix_of(unit.region_id))
+            or rc.is_within(unit.region_id, rc.prefix_of(team.region_id))
+        ):
+            raise RuleViolation(_("所选服务队不在主办单位的辖区内。"), field="team")
+    skills = list(Skill.objects.filter(pk__in=list(data.skill_ids)))
+    if len(skills) != len(set(data.skill_ids)):
+        raise RuleViolation(_("技能不正确。"), field="skills")
+
+    def minute(value: dt.datetime) -> dt.datetime:
+        # Scheduled to the minute (as the form shows them), stored in UTC.
+        return value.replace(second=0, microsecond=0).astimezone(dt.UTC)
+
+    return {
+        "title": title,
+        "work_item": data.work_item,
+        "subcategory": subcategory,
+        "project": project,
+        "unit": unit,
+        "region_id": unit.region_id,
+        "team": team,
+        "venue": venue[:100],
+        "address": (data.address or "").strip()[:200],
+        "latitude": _coordinate(data.latitude),
+        "longitude": _coordinate(data.longitude),
+        "starts_at": minute(data.starts_at),
+        "ends_at": minute(data.ends_at),
+        "signup_opens_at": minute(data.signup_opens_at) if data.signup_opens_at else None,
+        "signup_closes_at": minute(closes),
+        "quota": quota,
+        "description": (data.description or "").strip(),
+        "skills": skills,
+    }
+
+
+def _coordinate(value: Decimal | None) -> Decimal | None:
+    # Six places, as stored: so that an unchanged value compares equal when edited.
+    return None if value is None else Decimal(value).quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def activity_create(*, actor: Any, data: ActivityInput) -> Activity:
+    """Create a draft activity for a unit in the actor's ACTIVITY_MANAGE scope."""
+    values = _clean(data)
+    require(actor, Perm.ACTIVITY_MANAGE, values["region_id"], view_perm=Perm.ACTIVITY_VIEW)
+    skills = values.pop("skills")
+    activity = Activity.objects.create(
+        **values, state=S.DRAFT, created_by=actor if actor.is_authenticated else None
+    )
+    activity.skills.set(skills)
+    audit_record(
+        actor=actor,
+        verb="activity.create",
+        target=activity,
+        region_code=activity.region_id,
+        changes={k: [None, v] for k, v in snapshot(activity, AUDITED_FIELDS).items()},
+    )
+    return activity
+
+
+@transaction.atomic
+def activity_update(*, actor: Any, activity: Activity, data: ActivityInput) -> Activity:
+    """Edit a draft freely; once published only the place details, the description and
+    the quota (never below the places taken: a raised quota promotes the waitlist)."""
+    _require_owner(actor, activity)
+    locked = Activity.objects.select_for_update().get(pk=activity.pk)
+    if locked.state not in EDITABLE_STATES:
+        raise RuleViolation(
+            _("活动当前为“%(state)s”，不能修改。") % {"state": locked.get_state_display()}
+        )
+    values = _clean(data)
+    require(actor, Perm.ACTIVITY_MANAGE, values["region_id"], view_perm=Perm.ACTIVITY_VIEW)
+    skills = values.pop("skills")
+    before = snapshot(locked, AUDITED_FIELDS)
+    if locked.state == S.PUBLISHED:
+        frozen = [
+            k
+            for k in AUDITED_FIELDS
+            if k not in PUBLISHED_EDITABLE and _current(locked, k) != _plain_value(values[k])
+        ]
+        if frozen:
+            raise RuleViolation(_("活动已发布，只能修改地点、内容、所需技能、服务队和招募人数。"))
+    if values["quota"] < locked.signed_up_count:
+        raise RuleViolation(
+            _("已有 %(n)s 人报名，招募人数不能少于此数。") % {"n": locked.signed_up_count},
+            field="quota",
+        )
+    for key, value in values.items():
+        setattr(locked, key, value)
+    locked.save()
+    locked.skills.set(skills)
+    promoted = _promote_waitlist(actor=actor, activity=locked)
+    changes = diff(before, snapshot(locked, AUDITED_FIELDS))
+    if changes or promoted:
+        audit_record(
+            actor=actor,
+            verb="activity.update",
+            target=locked,
+            region_code=locked.region_id,
+            changes=changes,
+        )
+    return locked
+
+
+def _current(activity: Activity, name: str) -> Any:
+    field = Activity._meta.get_field(name)
+    return getattr(activity, getattr(field, "attname", name))
+
+
+def _plain_value(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
+
+
+@transaction.atomic
+def approval_policy_set(
+    *, actor: Any, unit: Unit, approval_required: bool
+) -> ActivityApprovalPolicy:
+    """Whether a unit's activities need the upper unit's approval: set by the upper unit."""
+    region = approver_region(unit)
+    if not in_scope(actor, Perm.ACTIVITY_MANAGE, region):
+        require(actor, Perm.ACTIVITY_MANAGE, unit.region_id, view_perm=Perm.ACTIVITY_VIEW)
+        raise Forbidden(_("只有上级单位可以设置本单位的活动审核。"))
+    policy, _created = ActivityApprovalPolicy.objects.get_or_create(unit=unit)
+    before = None if _created else policy.approval_required
+    policy.approval_required = approval_required
+    policy.save()
+    audit_record(
+        actor=actor,
+        verb="activity.policy",
+        target=unit,
+        region_code=unit.region_id,
+        changes={"approval_required": [before, approval_required]},
+    )
+    return policy
+
+
+# ---------------------------------------------------------------- sign-up
+
+
+def _volunteer_of(actor: Any) -> Volunteer:
+    volunteer = (
+        Volunteer.objects.filter(user_id=actor.pk).first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if volunteer is None:
+        raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
+    if volunteer.status != VolunteerStatus.ACTIVE:
+        raise RuleViolation(_("您的志愿者注册尚未生效，暂时不能报名。"), code="not_active")
+    return volunteer
+
+
+@transaction.atomic
+def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = None) -> SignUp:
+    """Sign the acting volunteer up: a place while places remain, else the next waitlist
+    position. Only registered (active) volunteers, only published activities, only
+    inside the sign-up window, one live sign-up per volunteer. The activity row is
+    locked first, so concurrent sign-ups queue and the count is always right."""
+    volunteer = _volunteer_of(actor)
+    now = now or timezone.now()
+    # Checked before the lock to keep the locked stretch short; a concurrent duplicate
+    # still meets the partial unique constraint below.
+    if SignUp.objects.filter(
+        activity_id=activity.pk, volunteer=volunteer, state__in=LIVE_SIGNUP_STATES
+    ).exists():
+        raise RuleViolation(_("您已经报名了该活动。"), code="duplicate")
+    locked = Activity.objects.select_for_update().get(pk=activity.pk)
+    if locked.state != S.PUBLISHED:
+        raise RuleViolation(_("该活动不在报名中。"), code="not_open")
+    if locked.signup_opens_at is not None and now < locked.signup_opens_at:
+        raise RuleViolation(_("报名尚未开始。"), code="not_open")
+    if now >= locked.signup_closes_at:
+        raise RuleViolation(_("报名已经截止。"), code="closed")
+    signup = SignUp(activity=locked, volunteer=volunteer)
+    if locked.signed_up_count < locked.quota:
+        signup.state = SignUpState.SIGNED_UP
+        locked.signed_up_count += 1
+    else:
+        signup.state = SignUpState.WAITLISTED
+        locked.waitlist_seq += 1
+        signup.position = locked.waitlist_seq
+    try:
+        with transaction.atomic():
+            signup.save()
+    except IntegrityError as exc:  # the same volunteer from two tabs at once
+        raise RuleViolation(_("您已经报名了该活动。"), code="duplicate") from exc
+    locked.save(update_fields=["signed_up_count", "waitlist_seq"])
+    audit_record(
+        actor=actor,
+        verb="signup.create",
+        target=signup,
+        region_code=locked.region_id,
+        changes={"state": [None, signup.state], "position": [None, signup.position]},
+    )
+    return signup
+
+
+def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
+    """Give free places to the earliest waitlisted volunteers. The caller holds the
+    activity row lock."""
+    promoted = 0
+    now = timezone.now()
+    while activity.signed_up_count < activity.quota:
+        first = (
+            SignUp.objects.select_for_update()
+            .filter(activity=activity, state=SignUpState.WAITLISTED)
+            .order_by("position")
+            .first()
+        )
+        if first is None:
+            break
+        position = first.position
+        first.state = SignUpState.SIGNED_UP
+        first.position = None
+        first.promoted_at = now
+        first.save(update_fields=["state", "position", "promoted_at"])
+        activity.signed_up_count += 1
+        promoted += 1
+        audit_record(
+            actor=actor,
+            verb="signup.promote",
+            target=first,
+            region_code=activity.region_id,
+            changes={"state": [SignUpState.WAITLISTED, SignUpState.SIGNED_UP],
+                     "position": [position, None]},
+        )  # fmt: skip
+    if promoted:
+        activity.save(update_fields=["signed_up_count"])
+    return promoted
+
+
+@transaction.atomic
+def signup_cancel(
+    *, actor: Any, signup: SignUp, reason: str = "", now: dt.datetime | None = None
+) -> SignUp:
+    """The volunteer withdraws before the activity starts. A freed place goes to the
+    first on the waitlist in the same transaction."""
+    if signup.volunteer.user_id is None or signup.volunteer.user_id != getattr(actor, "pk", None):
+        raise NotFound(_("找不到该报名。"))
+    now = now or timezone.now()
+    locked_activity = Activity.objects.select_for_update().get(pk=signup.activity_id)
+    locked = SignUp.objects.select_for_update().get(pk=signup.pk)
+    if locked.state not in LIVE_SIGNUP_STATES:
+        raise RuleViolation(_("该报名已经取消。"))
+    if locked_activity.state != S.PUBLISHED or now >= locked_activity.starts_at:
+        raise RuleViolation(_("活动已开始或已结束，不能取消报名。"))
+    before = (locked.state, locked.position)
+    was_signed_up = locked.state == SignUpState.SIGNED_UP
+    locked.state = SignUpState.CANCELLED
+    locked.position = None
+    locked.cancelled_at = now
+    locked.cancel_reason = (reason or "").strip()[:200]
+    locked.save(update_fields=["state", "position", "cancelled_at", "cancel_reason"])
+    if was_signed_up:
+        locked_activity.signed_up_count -= 1
+        locked_activity.save(update_fields=["signed_up_count"])
+    audit_record(
+        actor=actor,
+        verb="signup.cancel",
+        target=locked,
+        region_code=locked_activity.region_id,
+        changes={"state": [before[0], locked.state], "position": [before[1], None]},
+        note=locked.cancel_reason,
+    )
+    if was_signed_up:
+        _promote_waitlist(actor=actor, activity=locked_activity)
+    return locked
+
+
+# ---------------------------------------------------------------- projects and subcategories
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: Any,
+    name: str,
+    unit_id: int,
+    work_item: str = "",
+    is_brand: bool = False,
+    description: str = "",
+) -> Project:
+    """A project for a unit in the actor's ACTIVITY_MANAGE scope; names are unique per unit."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise RuleViolation(_("请填写项目名称（最多 100 个字）。"), field="name")
+    if work_item and work_item not in WorkItem.values:
+        raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    unit = Unit.objects.filter(pk=unit_id, is_active=True).first()
+    if unit is None:
+        raise RuleViolation(_("请选择主办单位。"), field="unit")
+    require(actor, Perm.ACTIVITY_MANAGE, unit.region_id, view_perm=Perm.ACTIVITY_VIEW)
+    if Project.objects.filter(unit=unit, name=name).exists():
+        raise RuleViolation(_("本单位已有同名项目。"), field="name")
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(
+                name=name,
+                unit=unit,
+                region_id=unit.region_id,
+                work_item=work_item,
+                is_brand=is_brand,
+                description=(description or "").strip(),
+            )
+    except IntegrityError as exc:  # the same name created concurrently
+        raise RuleViolation(_("本单位已有同名项目。"), field="name") from exc
+    audit_record(
+        actor=actor,
+        verb="project.create",
+        target=project,
+        region_code=project.region_id,
+        changes={"name": [None, name], "is_brand": [None, is_brand]},
+    )
+    return project
+
+
+def _require_catalogue_admin(actor: Any) -> str:
+    """Subcategories are shared by the whole deployment: only ACTIVITY_MANAGE over a
+    province (a system admin) configures them. Returns the province's code (where the
+    change is audited)."""
+    from wenming.core.access import prefixes_for
+
+    provinces = [p for p in prefixes_for(actor, Perm.ACTIVITY_MANAGE) if len(p) <= 2]
+    if not provinces:
+        raise Forbidden(_("活动子类由系统管理员统一设置。"))
+    return provinces[0].ljust(rc.CODE_LENGTH, "0")
+
+
+@transaction.atomic
+def subcategory_save(
+    *,
+    actor: Any,
+    work_item: str,
+    name: str,
+    sort: int = 0,
+    is_active: bool = True,
+    subcategory: Subcategory | None = None,
+) -> Subcategory:
+    """Add a subcategory under a work item, or rename, re-sort or switch one off (one in
+    use is switched off, never deleted)."""
+    region_code = _require_catalogue_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise RuleViolation(_("请填写子类名称（最多 40 个字）。"), field="name")
+    if work_item not in WorkItem.values:
+        raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    clash = Subcategory.objects.filter(work_item=work_item, name=name)
+    if subcategory is not None:
+        clash = clash.exclude(pk=subcategory.pk)
+    if clash.exists():
+        raise RuleViolation(_("该五项工作下已有同名子类。"), field="name")
+    fields = ["work_item", "name", "sort", "is_active"]
+    if subcategory is None:
+        row = Subcategory(work_item=work_item, name=name, sort=sort, is_active=is_active)
+        before: dict[str, Any] = {}
+    else:
+        row = Subcategory.objects.select_for_update().get(pk=subcategory.pk)
+        before = snapshot(row, fields)
+        row.work_item, row.name, row.sort, row.is_active = work_item, name, sort, is_active
+    moved = subcategory is not None and row.work_item != before["work_item"]
+    if moved and row.activities.exists():
+        raise RuleViolation(_("已有活动使用该子类，不能改到其他五项工作下。"), field="work_item")
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise RuleViolation(_("该五项工作下已有同名子类。"), field="name") from exc
+    changes = diff(before, snapshot(row, fields))
+    if changes:
+        audit_record(
+            actor=actor,
+            verb="subcategory.save",
+            target=row,
+            region_code=region_code,
+            changes=changes,
+        )
+    return row

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from wenming.activities import views
+
+app_name = "activities"
+urlpatterns = [
+    path("", views.activity_list, name="list"),
+    path("manage/", views.activity_manage, name="manage"),
+    path("new/", views.activity_create, name="create"),
+    path("approval/", views.approval_settings, name="approval"),
+    path("<int:activity_id>/", views.activity_detail, name="detail"),
+    path("<int:activity_id>/edit/", views.activity_edit, name="edit"),
+    path("<int:activity_id>/roster/", views.roster, name="roster"),
+    path("<int:activity_id>/signup/", views.signup, name="signup"),
+    path("<int:activity_id>/signup/cancel/", views.signup_cancel, name="signup_cancel"),
+    path("<int:activity_id>/<slug:action>/", views.activity_transition, name="transition"),
+]

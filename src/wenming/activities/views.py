@@ -1,0 +1,278 @@
+"""Activity pages: the public list and detail with sign-up, the staff list, form,
+transition buttons and roster. Views parse, call a service or selector, and render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wenming.activities import selectors, services
+from wenming.activities.forms import ActivityForm, ListFilterForm, TransitionForm, initial_from
+from wenming.activities.models import Activity, ActivityState, SignUp, WorkItem
+from wenming.core import regions as rc
+from wenming.core.access import has_perm, in_scope
+from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.paging import paginate, querystring_without_page
+from wenming.core.roles import Perm
+from wenming.network.models import Region
+
+
+def _towns() -> list[Region]:
+    return list(Region.objects.filter(level=rc.Level.TOWN).order_by("code"))
+
+
+@require_GET
+def activity_list(request: HttpRequest) -> HttpResponse:
+    """The public list: open to everyone, anonymous visitors included."""
+    form = ListFilterForm(request.GET)
+    filters = form.filters()
+    page = paginate(request, selectors.public_activity_list(**filters))
+    page.object_list = list(page.object_list)
+    mine = _my_states(request, page.object_list)
+    for activity in page.object_list:
+        activity.my_state = mine.get(activity.pk, "")
+    return render(
+        request,
+        "activities/activity_list.html",
+        {
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "work_items": WorkItem.choices,
+            "towns": _towns(),
+            "qs": querystring_without_page(request),
+            "can_manage": has_perm(request.user, Perm.ACTIVITY_VIEW),
+        },
+    )
+
+
+def _my_states(request: HttpRequest, activities: Any) -> dict[int, str]:
+    """The visitor's live sign-up state per listed activity (one query)."""
+    if not request.user.is_authenticated:
+        return {}
+    ids = [a.pk for a in activities]
+    return dict(
+        selectors.my_signups(actor=request.user, live_only=True)
+        .filter(activity_id__in=ids)
+        .values_list("activity_id", "state")
+    )
+
+
+@login_required
+@require_GET
+def activity_manage(request: HttpRequest) -> HttpResponse:
+    """Staff: every activity of their scope, drafts and submissions included."""
+    if not has_perm(request.user, Perm.ACTIVITY_VIEW):
+        raise Forbidden(_("您没有管理活动的权限。"))
+    form = ListFilterForm(request.GET)
+    filters = form.filters()
+    state = request.GET.get("state", "")
+    filters["state"] = state if state in ActivityState.values else ""
+    page = paginate(request, selectors.staff_activity_list(actor=request.user, **filters))
+    return render(
+        request,
+        "activities/activity_manage.html",
+        {
+            "page": page,
+            "filters": filters,
+            "states": ActivityState.choices,
+            "work_items": WorkItem.choices,
+            "qs": querystring_without_page(request),
+            "can_create": has_perm(request.user, Perm.ACTIVITY_MANAGE),
+        },
+    )
+
+
+@require_GET
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    return render(request, "activities/activity_detail.html", _detail_context(request, activity))
+
+
+def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
+    user = request.user
+    staff_view = in_scope(user, Perm.ACTIVITY_VIEW, activity.region_id)
+    return {
+        "a": activity,
+        "my_signup": selectors.my_live_signup(actor=user, activity=activity),
+        "is_volunteer": selectors.volunteer_of(user) is not None,
+        "actions": services.allowed_actions(user, activity) if staff_view else [],
+        "staff_view": staff_view,
+        "can_edit": in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
+        and activity.state in services.EDITABLE_STATES,
+        "needs_approval": services.approval_required(activity.unit),
+    }
+
+
+def _form_page(
+    request: HttpRequest, form: ActivityForm, activity: Activity | None = None
+) -> HttpResponse:
+    return render(request, "activities/activity_form.html", {"form": form, "a": activity})
+
+
+def _saved(form: ActivityForm, write: Callable[[], Activity]) -> Activity | None:
+    """Run the service; its refusals become form errors."""
+    try:
+        return write()
+    except RuleViolation as exc:
+        form.add_rule_violation(exc)
+    except (Forbidden, NotFound):
+        form.add_error("unit", _("该单位不在您的管辖范围内。"))
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_create(request: HttpRequest) -> HttpResponse:
+    if not has_perm(request.user, Perm.ACTIVITY_MANAGE):
+        raise Forbidden(_("您没有发布活动的权限。"))
+    form = ActivityForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        activity = _saved(
+            form, lambda: services.activity_create(actor=request.user, data=form.activity_input())
+        )
+        if activity is not None:
+            messages.success(request, _("已保存为草稿。检查无误后请发布。"))
+            return redirect("activities:detail", activity_id=activity.pk)
+    return _form_page(request, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    if not in_scope(request.user, Perm.ACTIVITY_MANAGE, activity.region_id):
+        raise Forbidden(_("您没有修改该活动的权限。"))
+    form = ActivityForm(
+        request.POST or None,
+        actor=request.user,
+        initial=initial_from(activity),
+        published=activity.state == ActivityState.PUBLISHED,
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _saved(
+            form,
+            lambda: services.activity_update(
+                actor=request.user, activity=activity, data=form.activity_input()
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("已保存。"))
+            return redirect("activities:detail", activity_id=activity.pk)
+    return _form_page(request, form, activity)
+
+
+@login_required
+@require_POST
+def activity_transition(request: HttpRequest, activity_id: int, action: str) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    if action not in services.TRANSITIONS:
+        raise NotFound(_("未知的操作。"))
+    form = TransitionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.activity_transition(
+            actor=request.user, activity=activity, action=action, reason=reason
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已%(action)s。") % {"action": services.TRANSITIONS[action].label}
+        )
+    return redirect("activities:detail", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def signup(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    try:
+        result = services.signup_create(actor=request.user, activity=activity)
+    except RuleViolation as exc:
+        if exc.code == "not_volunteer":
+            messages.info(request, exc.message)
+            return redirect("volunteers:register")
+        messages.error(request, exc.message)
+    else:
+        if result.state == "signed_up":
+            messages.success(request, _("报名成功！请按时参加。"))
+        else:
+            messages.info(
+                request,
+                _("名额已满，您已进入候补（第 %(n)s 位）。有人取消时将自动递补。")
+                % {"n": result.position},
+            )
+    return redirect("activities:detail", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def signup_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    mine = selectors.my_live_signup(actor=request.user, activity=activity)
+    if mine is None:
+        messages.error(request, _("您没有报名该活动。"))
+        return redirect("activities:detail", activity_id=activity.pk)
+    try:
+        services.signup_cancel(
+            actor=request.user, signup=mine, reason=request.POST.get("reason", "")[:200]
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已取消报名。"))
+    return redirect("activities:detail", activity_id=activity.pk)
+
+
+@login_required
+@require_GET
+def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    try:
+        rows: list[SignUp] = list(selectors.activity_roster(actor=request.user, activity=activity))
+    except NotFound as exc:  # public activity, but the roster is for its organisers
+        raise Forbidden(_("只有主办单位可以查看报名名单。")) from exc
+    return render(request, "activities/roster.html", {"a": activity, "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_settings(request: HttpRequest) -> HttpResponse:
+    """Upper units choose which units below them need approval before publishing."""
+    if not has_perm(request.user, Perm.ACTIVITY_MANAGE):
+        raise Forbidden(_("您没有管理活动的权限。"))
+    if request.method == "POST":
+        unit = (
+            selectors.approval_units(actor=request.user)
+            .filter(pk=_int(request.POST.get("unit")))
+            .first()
+        )
+        if unit is None:
+            raise NotFound(_("找不到该单位。"))
+        services.approval_policy_set(
+            actor=request.user, unit=unit, approval_required=request.POST.get("required") == "1"
+        )
+        messages.success(request, _("已保存 %(unit)s 的活动审核设置。") % {"unit": unit.name})
+        return redirect(f"{request.path}?{request.GET.urlencode()}")
+    search = request.GET.get("q", "").strip()[:50]
+    page = paginate(request, selectors.approval_units(actor=request.user, search=search))
+    return render(
+        request,
+        "activities/approval_settings.html",
+        {"page": page, "search": search, "qs": querystring_without_page(request)},
+    )
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return 0
