@@ -145,16 +145,28 @@ def _check_policy(action: str, activity: Activity) -> None:
         raise RuleViolation(_("报名截止时间已过，请先修改活动时间。"), field="signup_closes_at")
 
 
+# The only transitions the clock may take on its own (actor None, see
+# `activities_advance_by_clock`): a published activity starts at its start time and an
+# ongoing one finishes at its end time. Everything else needs a person.
+SYSTEM_ACTIONS = frozenset({"start", "finish"})
+
+
 @transaction.atomic
 def activity_transition(
     *, actor: Any, activity: Activity, action: str, reason: str = ""
 ) -> Activity:
     """Move an activity along one allowed transition of TRANSITIONS, recording who,
-    when and why. Any other move is refused and changes nothing."""
+    when and why. Any other move is refused and changes nothing.
+
+    `actor=None` is the system (the periodic task): allowed for SYSTEM_ACTIONS only,
+    audited with no actor ("系统") and the reason as the note."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise RuleViolation(_("未知的操作。"))
-    if transition.by == "approver":
+    if actor is None:
+        if action not in SYSTEM_ACTIONS:
+            raise Forbidden(_("系统只能按时间开始或结束活动。"))
+    elif transition.by == "approver":
         _require_approver(actor, activity)
     else:
         _require_owner(actor, activity)
@@ -209,6 +221,50 @@ def activity_finish(*, actor: Any, activity: Activity, reason: str = "") -> Acti
 
 def activity_cancel(*, actor: Any, activity: Activity, reason: str) -> Activity:
     return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    started: int
+    finished: int
+
+
+def activities_advance_by_clock(*, now: dt.datetime | None = None) -> ClockResult:
+    """Start every published activity whose start time has passed and finish every
+    ongoing one whose end time has passed (an activity past both goes all the way in
+    one run), through `activity_transition` with the system actor.
+
+    Each activity is its own transaction, claimed with SELECT … FOR UPDATE SKIP LOCKED
+    and re-checked under the lock, so two runs at once never move one activity twice and
+    a run never waits on a row someone is editing (the next run picks it up). Running
+    again changes nothing more."""
+    now = now or timezone.now()
+    started = _advance(
+        "start", S.PUBLISHED, {"starts_at__lte": now}, gettext_lazy("开始时间已到，自动开始。")
+    )
+    finished = _advance(
+        "finish", S.ONGOING, {"ends_at__lte": now}, gettext_lazy("结束时间已到，自动结束。")
+    )
+    return ClockResult(started=started, finished=finished)
+
+
+def _advance(action: str, state: str, due: dict[str, Any], note: str | Promise) -> int:
+    moved = 0
+    ids = list(
+        Activity.objects.filter(state=state, **due).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            claimed = (
+                Activity.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state=state, **due)
+                .first()
+            )
+            if claimed is None:  # moved by someone else meanwhile, or locked right now
+                continue
+            activity_transition(actor=None, activity=claimed, action=action, reason=str(note))
+            moved += 1
+    return moved
 
 
 # ---------------------------------------------------------------- create and edit
@@ -670,3 +726,4 @@ def subcategory_save(
             changes=changes,
         )
     return row
+
