@@ -8,6 +8,7 @@ sign-ups can hold more places than the quota."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from wenming.activities.models import (
     Activity,
     ActivityApprovalPolicy,
     ActivityState,
+    CalendarFeed,
     Project,
     SignUp,
     SignUpState,
@@ -727,3 +729,32 @@ def subcategory_save(
         )
     return row
 
+
+# ---------------------------------------------------------------- calendar feed
+
+
+@transaction.atomic
+def calendar_feed_reset(*, actor: Any) -> CalendarFeed:
+    """Give the acting volunteer a private calendar feed with a new secret token, or
+    replace the token of the one they have: the old URL stops working at once. Only the
+    volunteer themself; the token itself is never written to the audit log."""
+    volunteer = (
+        Volunteer.objects.select_for_update().filter(user_id=actor.pk).first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if volunteer is None:
+        raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
+    feed = CalendarFeed.objects.filter(volunteer=volunteer).first()
+    created = feed is None
+    if feed is None:
+        feed = CalendarFeed(volunteer=volunteer)
+    feed.token = secrets.token_urlsafe(32)
+    feed.save()
+    audit_record(
+        actor=actor,
+        verb="calendar.create" if created else "calendar.reset",
+        target=feed,
+        region_code=volunteer.region_id,
+    )
+    return feed
