@@ -72,7 +72,16 @@ def unit_activities(cast, net):
         "submitted": make_activity(admin, net.station, S.SUBMITTED, title="待审", **_at(5)),
         "cancelled": make_activity(admin, net.station, S.CANCELLED, title="取消的", **_at(5)),
         "elsewhere": published(cast.county_admin, net.station2, title="别的站", **_at(5)),
+        "called_off": _published_then_cancelled(admin, net.station, title="后来取消的"),
     }
+
+
+def _published_then_cancelled(admin, unit, **overrides) -> Activity:
+    activity = make_activity(admin, unit, **_at(6), **overrides)
+    services.activity_transition(actor=admin, activity=activity, action="publish")
+    return services.activity_transition(
+        actor=admin, activity=activity, action="cancel", reason="场地冲突"
+    )
 
 
 def test_unit_feed_holds_exactly_the_units_public_recent_and_upcoming_activities(
@@ -85,7 +94,12 @@ def test_unit_feed_holds_exactly_the_units_public_recent_and_upcoming_activities
     assert str(cal["version"]) == "2.0"
     events = _events(cal)
     expected = [unit_activities[k] for k in ("upcoming", "ongoing", "recent")]
-    assert set(events) == {_uid(a) for a in expected}
+    called_off = unit_activities["called_off"]
+    assert set(events) == {_uid(a) for a in [*expected, called_off]}
+    # Cancelled after it was published: kept, so that subscribed phones cancel it too.
+    assert events[_uid(called_off)]["status"] == "CANCELLED"
+    assert events[_uid(called_off)]["summary"] == "[已取消] 后来取消的"
+    assert "场地冲突" not in response.content.decode()
     for a in expected:
         event = events[_uid(a)]
         assert event["summary"] == a.title
@@ -284,3 +298,46 @@ def test_me_page_offers_to_open_then_shows_the_address(client, login, vol):
     assert f'value="http://testserver/activities/calendar/me/{feed.token}.ics"' in html
     assert f'href="webcal://testserver/activities/calendar/me/{feed.token}.ics"' in html
     assert 'id="calendar-reset"' in html and 'data-copy="calendar-url"' in html
+
+
+# ---------------------------------------------------------------- published_at
+
+
+def test_publishing_records_the_first_publication_only(cast, net):
+    activity = make_activity(cast.station_admin, net.station, **_at(5))
+    assert activity.published_at is None
+    services.activity_transition(actor=cast.station_admin, activity=activity, action="publish")
+    activity.refresh_from_db()
+    first = activity.published_at
+    assert first is not None and first == activity.state_changed_at
+    services.activity_transition(
+        actor=cast.station_admin, activity=activity, action="cancel", reason="x"
+    )
+    activity.refresh_from_db()
+    assert activity.published_at == first
+
+
+def test_migration_fills_published_at_from_the_audit_log_and_sign_ups(cast, net, vol):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fill = import_module("wenming.activities.migrations.0004_activity_published_at")
+    admin = cast.station_admin
+    audited = _published_then_cancelled(admin, net.station, title="审计可查")
+    with_signup = published(admin, net.station, title="有人报过名", **_at(7))
+    services.signup_create(actor=vol, activity=with_signup)
+    Activity.objects.filter(pk=with_signup.pk).update(state=S.CANCELLED)
+    public = published(admin, net.station, title="公开的", **_at(8))
+    never = make_activity(admin, net.station, S.CANCELLED, title="从未公开", **_at(9))
+    draft = make_activity(admin, net.station, title="草稿", **_at(9))
+    audited_at = AuditEvent.objects.get(verb="activity.publish", target_id=str(audited.pk))
+    Activity.objects.update(published_at=None)
+
+    fill.fill_published_at(apps, None)
+    fill.fill_published_at(apps, None)  # re-runnable
+
+    got = dict(Activity.objects.values_list("pk", "published_at"))
+    assert got[audited.pk] == audited_at.created_at
+    assert got[with_signup.pk] is not None and got[public.pk] is not None
+    assert got[never.pk] is None and got[draft.pk] is None

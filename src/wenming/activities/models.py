@@ -150,6 +150,9 @@ class Activity(models.Model):
         _("状态"), max_length=10, choices=ActivityState.choices, default=ActivityState.DRAFT
     )
     state_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    # When it first became public. Kept when it is cancelled, so that the unit's calendar
+    # feed can mark a once-public activity as cancelled (and never show a cancelled draft).
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -238,14 +238,18 @@ CALENDAR_PAST_DAYS = 90
 
 
 def unit_calendar_activities(*, unit: Unit, now: dt.datetime | None = None) -> list[Activity]:
-    """A unit's public activities for its calendar feed: published, ongoing and finished
-    ones that ended in the last CALENDAR_PAST_DAYS days or are still to come. Cancelled
-    activities are left out: whether one had ever been public is not recorded, and the
-    public never sees a cancelled draft; subscribed calendars drop an event that leaves
-    the feed. One query."""
+    """A unit's activities for its public calendar feed, those that ended in the last
+    CALENDAR_PAST_DAYS days or are still to come: published, ongoing and finished ones,
+    and cancelled ones that had been public (published_at set), so that subscribed
+    calendars show them as cancelled. A cancelled draft never appears. One query."""
     since = (now or timezone.now()) - dt.timedelta(days=CALENDAR_PAST_DAYS)
     return list(
-        Activity.objects.filter(unit=unit, state__in=PUBLIC_STATES, ends_at__gte=since)
+        Activity.objects.filter(
+            Q(state__in=PUBLIC_STATES)
+            | Q(state=ActivityState.CANCELLED, published_at__isnull=False),
+            unit=unit,
+            ends_at__gte=since,
+        )
         .select_related("unit")
         .order_by("starts_at", "id")
     )

@@ -185,7 +185,9 @@ def activity_transition(
     before = locked.state
     locked.state = transition.target
     locked.state_changed_at = timezone.now()
-    locked.save(update_fields=["state", "state_changed_at", "updated_at"])
+    if locked.state == S.PUBLISHED and locked.published_at is None:
+        locked.published_at = locked.state_changed_at
+    locked.save(update_fields=["state", "state_changed_at", "published_at", "updated_at"])
     audit_record(
         actor=actor,
         verb=f"activity.{action}",
