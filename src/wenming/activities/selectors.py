@@ -237,6 +237,15 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 CALENDAR_PAST_DAYS = 90
 
 
+def calendar_unit(unit_id: int | None) -> Unit:
+    """A unit whose public activities anyone may list or subscribe to: any unit, as
+    units are public bodies whose names every public activity page shows."""
+    unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
+    if unit is None:
+        raise NotFound(_("找不到该单位。"))
+    return unit
+
+
 def unit_calendar_activities(*, unit: Unit, now: dt.datetime | None = None) -> list[Activity]:
     """A unit's activities for its public calendar feed, those that ended in the last
     CALENDAR_PAST_DAYS days or are still to come: published, ongoing and finished ones,

@@ -23,7 +23,7 @@ from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
-from wenming.network.models import Region, Unit
+from wenming.network.models import Region
 
 
 def _towns() -> list[Region]:
@@ -58,8 +58,9 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 def _unit_calendar_context(request: HttpRequest, unit_id: int | None) -> dict[str, Any]:
     """When the list shows one unit's activities: the unit and its calendar feed."""
-    unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
-    if unit is None:
+    try:
+        unit = selectors.calendar_unit(unit_id)
+    except NotFound:
         return {"unit": None}
     url, webcal = subscription_urls(request, reverse("activities:unit_calendar", args=[unit.pk]))
     return {"unit": unit, "unit_calendar_url": url, "unit_calendar_webcal": webcal}
@@ -305,9 +306,7 @@ def _ics(body: bytes, cache_control: str) -> HttpResponse:
 @require_GET
 def unit_calendar(request: HttpRequest, unit_id: int) -> HttpResponse:
     """A unit's public activities as an iCalendar feed (public: they are published)."""
-    unit = Unit.objects.filter(pk=unit_id).first()
-    if unit is None:
-        raise NotFound(_("找不到该单位。"))
+    unit = selectors.calendar_unit(unit_id)
     items = [FeedEvent(a) for a in selectors.unit_calendar_activities(unit=unit)]
     name = _("%(unit)s 志愿活动") % {"unit": unit.name}
     # Public and the same for everyone: shared caches may keep it for a quarter hour.
