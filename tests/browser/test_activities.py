@@ -73,3 +73,43 @@ def test_publish_then_sign_up_on_a_phone(live_server, cast, net, new_page, shot)
     expect(phone.locator("#signup-button")).to_be_visible()
     assert SignUp.objects.get(activity=activity).state == SignUpState.CANCELLED
     shot(phone, "cancelled")
+
+
+def test_calendar_card_on_a_phone(live_server, cast, net, new_page, shot):
+    from icalendar import Calendar
+
+    from tests.activities.helpers import published
+    from wenming.activities import services
+
+    base = live_server.url
+    volunteer = volunteer_user(cast.county_admin, 1)
+    activity = published(cast.station_admin, net.station, title="关爱空巢老人")
+    services.signup_create(actor=volunteer, activity=activity)
+
+    phone = new_page(375)
+    log_in(phone, base, volunteer.phone, shot)
+    phone.goto(base + "/volunteers/me/")
+    phone.click("#calendar-open")
+    phone.wait_for_load_state()
+    url = phone.input_value("#calendar-url")
+    assert url.startswith(base + "/activities/calendar/me/") and url.endswith(".ics")
+    webcal = phone.get_attribute("#calendar-subscribe", "href")
+    assert webcal == "webcal://" + url.split("://", 1)[1]
+    phone.click("#calendar-copy")
+    expect(phone.locator("#calendar-copy")).to_have_text("已复制")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.locator("#my-calendar").scroll_into_view_if_needed()
+    shot(phone, "calendar-card")
+
+    feed = phone.request.get(url)
+    assert feed.status == 200
+    events = Calendar.from_ical(feed.body()).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == ["关爱空巢老人"]
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.click("#calendar-reset")
+    phone.wait_for_load_state()
+    new_url = phone.input_value("#calendar-url")
+    assert new_url != url
+    assert phone.request.get(url).status == 404
+    assert phone.request.get(new_url).status == 200

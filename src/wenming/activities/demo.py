@@ -115,6 +115,7 @@ def seed_activities() -> dict[str, int]:
             description=text, signed_up_count=taken,
             state=ActivityState.FINISHED if past else ActivityState.PUBLISHED,
             state_changed_at=now,
+            published_at=now,
         )  # fmt: skip
         created["activities"] += 1
         signups += [

@@ -154,6 +154,7 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=50)
     item = forms.ChoiceField(required=False, choices=[("", ""), *WorkItem.choices])
     region = forms.RegexField(required=False, regex=r"^[0-9]{12}$")
+    unit = forms.IntegerField(required=False, min_value=1)
     date_from = forms.DateField(required=False)
     date_to = forms.DateField(required=False)
     open = forms.BooleanField(required=False)
@@ -168,4 +169,5 @@ class ListFilterForm(forms.Form):
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
             "open_only": bool(data.get("open")),
+            "unit_id": data.get("unit"),
         }

@@ -150,6 +150,9 @@ class Activity(models.Model):
         _("状态"), max_length=10, choices=ActivityState.choices, default=ActivityState.DRAFT
     )
     state_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    # When it first became public. Kept when it is cancelled, so that the unit's calendar
+    # feed can mark a once-public activity as cancelled (and never show a cancelled draft).
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -284,3 +287,23 @@ class SignUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id}:{self.volunteer_id}:{self.state}"
+
+
+class CalendarFeed(models.Model):
+    """A volunteer's private iCalendar feed: the secret token in its URL is the only key,
+    so a phone calendar can subscribe without logging in. Resetting replaces the token
+    (the old URL stops working). The feed holds only the volunteer's own activities."""
+
+    volunteer = models.OneToOneField(
+        Volunteer, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    # secrets.token_urlsafe(32): 43 characters, 256 bits; unguessable, so it is the key.
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("个人活动日历")
+        verbose_name_plural = _("个人活动日历")
+
+    def __str__(self) -> str:
+        return f"calendar:{self.volunteer_id}"

@@ -5,6 +5,7 @@ sign-ups."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
@@ -17,6 +18,7 @@ from wenming.activities.models import (
     PUBLIC_STATES,
     Activity,
     ActivityState,
+    CalendarFeed,
     Project,
     SignUp,
     SignUpState,
@@ -44,6 +46,8 @@ AUDIT_VERBS = {
     "signup.promote": pgettext_lazy("audit verb", "候补递补"),
     "project.create": pgettext_lazy("audit verb", "新建志愿服务项目"),
     "subcategory.save": pgettext_lazy("audit verb", "设置活动子类"),
+    "calendar.create": pgettext_lazy("audit verb", "开通个人活动日历"),
+    "calendar.reset": pgettext_lazy("audit verb", "重置个人活动日历地址"),
 }
 
 
@@ -57,6 +61,7 @@ def _filtered(
     date_to: dt.date | None = None,
     open_only: bool = False,
     state: str = "",
+    unit_id: int | None = None,
 ) -> QuerySet[Activity]:
     search = search.strip()
     if search:
@@ -67,6 +72,8 @@ def _filtered(
         )
     if work_item:
         qs = qs.filter(work_item=work_item)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
     if region_prefix:
         qs = qs.filter(subtree_q("region_id", region_prefix))
     tz = timezone.get_current_timezone()
@@ -221,3 +228,72 @@ def project_list(*, region_prefix: str = "") -> QuerySet[Project]:
     if region_prefix:
         qs = qs.filter(subtree_q("region_id", region_prefix))
     return qs.order_by("-is_brand", "name", "id")
+
+
+# secrets.token_urlsafe(32) gives 43 of these characters.
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+# How far back the calendar feeds reach; everything upcoming is always in.
+CALENDAR_PAST_DAYS = 90
+
+
+def calendar_unit(unit_id: int | None) -> Unit:
+    """A unit whose public activities anyone may list or subscribe to: any unit, as
+    units are public bodies whose names every public activity page shows."""
+    unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
+    if unit is None:
+        raise NotFound(_("找不到该单位。"))
+    return unit
+
+
+def unit_calendar_activities(*, unit: Unit, now: dt.datetime | None = None) -> list[Activity]:
+    """A unit's activities for its public calendar feed, those that ended in the last
+    CALENDAR_PAST_DAYS days or are still to come: published, ongoing and finished ones,
+    and cancelled ones that had been public (published_at set), so that subscribed
+    calendars show them as cancelled. A cancelled draft never appears. One query."""
+    since = (now or timezone.now()) - dt.timedelta(days=CALENDAR_PAST_DAYS)
+    return list(
+        Activity.objects.filter(
+            Q(state__in=PUBLIC_STATES)
+            | Q(state=ActivityState.CANCELLED, published_at__isnull=False),
+            unit=unit,
+            ends_at__gte=since,
+        )
+        .select_related("unit")
+        .order_by("starts_at", "id")
+    )
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed:
+    """The private feed whose secret token this is; any other string does not exist
+    (one that could not be a token is refused before the database sees it)."""
+    well_formed = TOKEN_RE.fullmatch(token) is not None
+    feed = CalendarFeed.objects.filter(token=token).first() if well_formed else None
+    if feed is None:
+        raise NotFound(_("找不到该日历。"))
+    return feed
+
+
+def calendar_feed_signups(*, feed: CalendarFeed, now: dt.datetime | None = None) -> list[SignUp]:
+    """The feed owner's live sign-ups (signed up or waitlisted) to activities that ended
+    in the last CALENDAR_PAST_DAYS days or are still to come. An activity cancelled after
+    they signed up stays in (it had been published, or they could not have signed up),
+    so that their calendar shows it as cancelled. One query."""
+    since = (now or timezone.now()) - dt.timedelta(days=CALENDAR_PAST_DAYS)
+    return list(
+        SignUp.objects.filter(
+            volunteer_id=feed.volunteer_id,
+            state__in=LIVE_SIGNUP_STATES,
+            activity__state__in=[*PUBLIC_STATES, ActivityState.CANCELLED],
+            activity__ends_at__gte=since,
+        )
+        .select_related("activity", "activity__unit")
+        .order_by("activity__starts_at", "id")
+    )
+
+
+def calendar_feed_of(actor: Any) -> CalendarFeed | None:
+    """The acting volunteer's private feed, if they have opened one."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return CalendarFeed.objects.filter(volunteer__user_id=actor.pk).first()

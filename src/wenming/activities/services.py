@@ -8,6 +8,7 @@ sign-ups can hold more places than the quota."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from wenming.activities.models import (
     Activity,
     ActivityApprovalPolicy,
     ActivityState,
+    CalendarFeed,
     Project,
     SignUp,
     SignUpState,
@@ -145,16 +147,28 @@ def _check_policy(action: str, activity: Activity) -> None:
         raise RuleViolation(_("报名截止时间已过，请先修改活动时间。"), field="signup_closes_at")
 
 
+# The only transitions the clock may take on its own (actor None, see
+# `activities_advance_by_clock`): a published activity starts at its start time and an
+# ongoing one finishes at its end time. Everything else needs a person.
+SYSTEM_ACTIONS = frozenset({"start", "finish"})
+
+
 @transaction.atomic
 def activity_transition(
     *, actor: Any, activity: Activity, action: str, reason: str = ""
 ) -> Activity:
     """Move an activity along one allowed transition of TRANSITIONS, recording who,
-    when and why. Any other move is refused and changes nothing."""
+    when and why. Any other move is refused and changes nothing.
+
+    `actor=None` is the system (the periodic task): allowed for SYSTEM_ACTIONS only,
+    audited with no actor ("系统") and the reason as the note."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise RuleViolation(_("未知的操作。"))
-    if transition.by == "approver":
+    if actor is None:
+        if action not in SYSTEM_ACTIONS:
+            raise Forbidden(_("系统只能按时间开始或结束活动。"))
+    elif transition.by == "approver":
         _require_approver(actor, activity)
     else:
         _require_owner(actor, activity)
@@ -171,7 +185,9 @@ def activity_transition(
     before = locked.state
     locked.state = transition.target
     locked.state_changed_at = timezone.now()
-    locked.save(update_fields=["state", "state_changed_at", "updated_at"])
+    if locked.state == S.PUBLISHED and locked.published_at is None:
+        locked.published_at = locked.state_changed_at
+    locked.save(update_fields=["state", "state_changed_at", "published_at", "updated_at"])
     audit_record(
         actor=actor,
         verb=f"activity.{action}",
@@ -209,6 +225,50 @@ def activity_finish(*, actor: Any, activity: Activity, reason: str = "") -> Acti
 
 def activity_cancel(*, actor: Any, activity: Activity, reason: str) -> Activity:
     return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    started: int
+    finished: int
+
+
+def activities_advance_by_clock(*, now: dt.datetime | None = None) -> ClockResult:
+    """Start every published activity whose start time has passed and finish every
+    ongoing one whose end time has passed (an activity past both goes all the way in
+    one run), through `activity_transition` with the system actor.
+
+    Each activity is its own transaction, claimed with SELECT … FOR UPDATE SKIP LOCKED
+    and re-checked under the lock, so two runs at once never move one activity twice and
+    a run never waits on a row someone is editing (the next run picks it up). Running
+    again changes nothing more."""
+    now = now or timezone.now()
+    started = _advance(
+        "start", S.PUBLISHED, {"starts_at__lte": now}, gettext_lazy("开始时间已到，自动开始。")
+    )
+    finished = _advance(
+        "finish", S.ONGOING, {"ends_at__lte": now}, gettext_lazy("结束时间已到，自动结束。")
+    )
+    return ClockResult(started=started, finished=finished)
+
+
+def _advance(action: str, state: str, due: dict[str, Any], note: str | Promise) -> int:
+    moved = 0
+    ids = list(
+        Activity.objects.filter(state=state, **due).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            claimed = (
+                Activity.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state=state, **due)
+                .first()
+            )
+            if claimed is None:  # moved by someone else meanwhile, or locked right now
+                continue
+            activity_transition(actor=None, activity=claimed, action=action, reason=str(note))
+            moved += 1
+    return moved
 
 
 # ---------------------------------------------------------------- create and edit
@@ -670,3 +730,33 @@ def subcategory_save(
             changes=changes,
         )
     return row
+
+
+# ---------------------------------------------------------------- calendar feed
+
+
+@transaction.atomic
+def calendar_feed_reset(*, actor: Any) -> CalendarFeed:
+    """Give the acting volunteer a private calendar feed with a new secret token, or
+    replace the token of the one they have: the old URL stops working at once. Only the
+    volunteer themself; the token itself is never written to the audit log."""
+    volunteer = (
+        Volunteer.objects.select_for_update().filter(user_id=actor.pk).first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if volunteer is None:
+        raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
+    feed = CalendarFeed.objects.filter(volunteer=volunteer).first()
+    created = feed is None
+    if feed is None:
+        feed = CalendarFeed(volunteer=volunteer)
+    feed.token = secrets.token_urlsafe(32)
+    feed.save()
+    audit_record(
+        actor=actor,
+        verb="calendar.create" if created else "calendar.reset",
+        target=feed,
+        region_code=volunteer.region_id,
+    )
+    return feed

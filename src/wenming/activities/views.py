@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wenming.activities import selectors, services
+from wenming.activities.calendar import FeedEvent, calendar_document, subscription_urls
 from wenming.activities.forms import ActivityForm, ListFilterForm, TransitionForm, initial_from
-from wenming.activities.models import Activity, ActivityState, SignUp, WorkItem
+from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState, WorkItem
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -49,8 +51,19 @@ def activity_list(request: HttpRequest) -> HttpResponse:
             "towns": _towns(),
             "qs": querystring_without_page(request),
             "can_manage": has_perm(request.user, Perm.ACTIVITY_VIEW),
+            **_unit_calendar_context(request, filters.get("unit_id")),
         },
     )
+
+
+def _unit_calendar_context(request: HttpRequest, unit_id: int | None) -> dict[str, Any]:
+    """When the list shows one unit's activities: the unit and its calendar feed."""
+    try:
+        unit = selectors.calendar_unit(unit_id)
+    except NotFound:
+        return {"unit": None}
+    url, webcal = subscription_urls(request, reverse("activities:unit_calendar", args=[unit.pk]))
+    return {"unit": unit, "unit_calendar_url": url, "unit_calendar_webcal": webcal}
 
 
 def _my_states(request: HttpRequest, activities: Any) -> dict[int, str]:
@@ -108,6 +121,9 @@ def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
         "can_edit": in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
         and activity.state in services.EDITABLE_STATES,
         "needs_approval": services.approval_required(activity.unit),
+        "unit_calendar_webcal": subscription_urls(
+            request, reverse("activities:unit_calendar", args=[activity.unit_id])
+        )[1],
     }
 
 
@@ -276,3 +292,67 @@ def _int(raw: str | None) -> int:
         return int(raw or "")
     except ValueError:
         return 0
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+
+def _ics(body: bytes, cache_control: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = cache_control
+    return response
+
+
+@require_GET
+def unit_calendar(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """A unit's public activities as an iCalendar feed (public: they are published)."""
+    unit = selectors.calendar_unit(unit_id)
+    items = [FeedEvent(a) for a in selectors.unit_calendar_activities(unit=unit)]
+    name = _("%(unit)s 志愿活动") % {"unit": unit.name}
+    # Public and the same for everyone: shared caches may keep it for a quarter hour.
+    return _ics(calendar_document(request, name, items), "public, max-age=900")
+
+
+@require_GET
+def my_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """A volunteer's own sign-ups as a private iCalendar feed. The secret token in the
+    URL is the key (phone calendars cannot log in); any other token is a plain 404."""
+    feed = selectors.calendar_feed_by_token(token)
+    waitlisted = _("[候补] ")
+    items = [
+        FeedEvent(s.activity, waitlisted if s.state == SignUpState.WAITLISTED else "")
+        for s in selectors.calendar_feed_signups(feed=feed)
+    ]
+    response = _ics(calendar_document(request, _("我的志愿活动"), items), "private, max-age=900")
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@login_required
+@require_POST
+def calendar_reset(request: HttpRequest) -> HttpResponse:
+    """Open the volunteer's private feed, or give it a new address (the old one dies)."""
+    had_feed = selectors.calendar_feed_of(request.user) is not None
+    try:
+        services.calendar_feed_reset(actor=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已生成新的日历订阅地址，原地址已失效。")
+            if had_feed
+            else _("已开通日历订阅，请复制地址添加到手机日历。"),
+        )
+    return redirect(reverse("volunteers:me") + "#my-calendar")
+
+
+def my_calendar_context(request: HttpRequest) -> dict[str, Any]:
+    """For the calendar card on 我的: the private feed's addresses, once opened."""
+    feed = selectors.calendar_feed_of(request.user)
+    if feed is None:
+        return {"calendar_url": "", "calendar_webcal": ""}
+    url, webcal = subscription_urls(
+        request, reverse("activities:my_calendar", kwargs={"token": feed.token})
+    )
+    return {"calendar_url": url, "calendar_webcal": webcal}

@@ -269,6 +269,7 @@ def me(request: HttpRequest) -> HttpResponse:
     slots = dict(Availability.choices)
     availability = [slots[s] for s in volunteer.availability if s in slots]
     from wenming.activities.selectors import my_signups  # the page 我的 shows them
+    from wenming.activities.views import my_calendar_context
 
     return render(
         request,
@@ -279,5 +280,6 @@ def me(request: HttpRequest) -> HttpResponse:
             "availability": availability,
             "memberships": list(memberships_of(volunteer=volunteer)[:50]),
             "my_signups": list(my_signups(actor=request.user)[:10]),
+            **my_calendar_context(request),
         },
     )

@@ -15,3 +15,24 @@ document.addEventListener("submit", function (event) {
   var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// A button with data-copy copies the value of the input it names, and says so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var input = document.getElementById(button.getAttribute("data-copy"));
+  if (!input) return;
+  var done = function () {
+    button.textContent = button.getAttribute("data-copied") || button.textContent;
+  };
+  input.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(done, function () {
+      document.execCommand("copy");
+      done();
+    });
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});
