@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecordsConfig(AppConfig):
+    name = "wenming.records"
+    label = "records"
+    verbose_name = _("签到与服务记录")
+
+    def ready(self) -> None:
+        from wenming.core.models import VERB_LABELS
+        from wenming.records import selectors
+
+        VERB_LABELS.update(selectors.AUDIT_VERBS)
