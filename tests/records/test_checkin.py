@@ -30,16 +30,6 @@ from wenming.records.models import Attendance, How, RecordStatus, ServiceRecord
 T0 = START + dt.timedelta(minutes=5)
 
 
-@pytest.fixture
-def act(cast, net):
-    return activity(cast.county_admin, net.station)
-
-
-@pytest.fixture
-def vol(cast, act):
-    return signed_up_volunteer(cast.county_admin, act, 1)
-
-
 def check_in(user, act, at, **kw):
     return services.attendance_check_in(
         actor=user, activity=act, token=kw.pop("tok", None) or token(act, at), now=at, **kw

@@ -26,11 +26,6 @@ from wenming.volunteers.models import (
 )
 
 
-@pytest.fixture
-def act(cast, net):
-    return activity(cast.county_admin, net.station)
-
-
 def served(act, user, minutes=120):
     services.attendance_check_in(actor=user, activity=act, token=token(act, START), now=START)
     at = START + dt.timedelta(minutes=minutes)

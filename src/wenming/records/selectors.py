@@ -140,9 +140,12 @@ def record_get(*, actor: Any, record_id: int) -> ServiceRecord:
     return record
 
 
-def correction_list(*, actor: Any, open_only: bool = True) -> QuerySet[CorrectionRequest]:
-    """Correction requests in the actor's ACTIVITY_VIEW scope, and the actor's own."""
-    volunteer = volunteer_of(actor)
+def correction_list(
+    *, actor: Any, open_only: bool = True, include_own: bool = True
+) -> QuerySet[CorrectionRequest]:
+    """Correction requests in the actor's ACTIVITY_VIEW scope, and the actor's own
+    (unless it is the organiser's inbox)."""
+    volunteer = volunteer_of(actor) if include_own else None
     own = Q(volunteer=volunteer) if volunteer is not None else Q(pk__in=[])
     qs = CorrectionRequest.objects.filter(
         own | scope_q(actor, Perm.ACTIVITY_VIEW, "record__region_id")

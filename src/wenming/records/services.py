@@ -390,7 +390,7 @@ def attendance_manual_check_out(
 
 def _record_locked(record_id: int) -> ServiceRecord:
     record = (
-        ServiceRecord.objects.select_for_update()
+        ServiceRecord.objects.select_for_update(of=("self",))
         .select_related("activity")
         .filter(pk=record_id)
         .first()
