@@ -192,13 +192,28 @@ def attendance_check_in(
     scan returns the existing attendance unchanged."""
     now = now or timezone.now()
     token_check(activity.pk, token, now)
-    volunteer = _volunteer_of(actor)
-    existing = Attendance.objects.filter(activity=activity, volunteer=volunteer).first()
-    if existing is not None:
-        return existing
-    _require_signed_up(activity, volunteer)
-    _require_checkin_open(activity, now)
-    distance = _require_on_site(activity, latitude, longitude)
+    # The hot path of a big event's burst: one query finds the volunteer and their
+    # place; the unique constraint, not a lookup first, makes a replay harmless.
+    signup = (
+        SignUp.objects.select_related("volunteer")
+        .filter(activity_id=activity.pk, volunteer__user_id=actor.pk, state=SignUpState.SIGNED_UP)
+        .first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if signup is None or signup.volunteer.status != VolunteerStatus.ACTIVE:
+        _require_signed_up(activity, _volunteer_of(actor))  # says which rule refuses
+        raise RuleViolation(_("您没有报名该活动，不能签到。"), code="not_signed_up")
+    volunteer = signup.volunteer
+    try:
+        _require_checkin_open(activity, now)
+        distance = _require_on_site(activity, latitude, longitude)
+    except RuleViolation:
+        # Already checked in: a late or off-site replay is harmless, not an error.
+        existing = Attendance.objects.filter(activity=activity, volunteer=volunteer).first()
+        if existing is not None:
+            return existing
+        raise
     return _create_attendance(
         actor=actor,
         activity=activity,
