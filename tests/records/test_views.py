@@ -252,3 +252,32 @@ def test_correction_inbox_and_answer(client, login, cast, act, vol):
 def test_mine_for_a_non_volunteer(client, login, cast):
     login(cast.station_admin)
     assert "您还不是注册志愿者" in client.get("/records/mine/").content.decode()
+
+
+def test_team_leader_answers_corrections_of_the_teams_activities(
+    client, login, cast, net, act, vol
+):
+    from wenming.volunteers.models import Membership, Team, TeamType
+
+    team = Team.objects.create(
+        name="马庄志愿服务队", team_type=TeamType.objects.create(name="综合"), unit=net.station,
+        region=net.village,
+    )  # fmt: skip
+    act.team = team
+    act.save(update_fields=["team"])
+    leader = signed_up_volunteer(cast.county_admin, act, 7)
+    Membership.objects.create(
+        team=team, volunteer=Volunteer.objects.get(user=leader), role="leader", status="active"
+    )
+    served(act, vol, 45)
+    record = ServiceRecord.objects.get()
+    login(leader)
+    assert client.get(f"/records/activity/{act.pk}/").status_code == 200
+    client.post(f"/records/activity/{act.pk}/confirm/", {"record": record.pk})
+    c = services.correction_request(actor=vol, record=record, reason="少记了", proposed_minutes=60)
+    assert "少记了" in client.get("/records/corrections/").content.decode()
+    api = client.get("/api/records").json()["items"]
+    assert record.pk in [r["id"] for r in api]
+    client.post(f"/records/corrections/{c.pk}/answer/", {"decision": "reject", "answer": "无误"})
+    c.refresh_from_db()
+    assert (c.status, c.answered_by_id) == ("rejected", leader.pk)

@@ -21,7 +21,7 @@ from wenming.records.models import (
     ServiceRecord,
 )
 from wenming.records.services import is_team_leader, require_organiser, volunteer_of
-from wenming.volunteers.models import Volunteer
+from wenming.volunteers.models import Membership, MembershipRole, MembershipStatus, Volunteer
 
 AUDIT_VERBS = {
     "attendance.check_in": pgettext_lazy("audit verb", "扫码签到"),
@@ -126,7 +126,11 @@ def record_list(
     """Records the actor may see: their own, and those in their ACTIVITY_VIEW scope."""
     volunteer = volunteer_of(actor)
     own = Q(volunteer=volunteer) if volunteer is not None else Q(pk__in=[])
-    visible = own if mine else own | scope_q(actor, Perm.ACTIVITY_VIEW, "region_id")
+    visible = (
+        own
+        if mine
+        else own | scope_q(actor, Perm.ACTIVITY_VIEW, "region_id") | _led_by(actor, "activity")
+    )
     qs = ServiceRecord.objects.filter(visible).select_related("volunteer", "activity")
     if status in RecordStatus.values:
         qs = qs.filter(status=status)
@@ -148,6 +152,16 @@ def record_get(*, actor: Any, record_id: int) -> ServiceRecord:
     return record
 
 
+def _led_by(actor: Any, activity_field: str) -> Q:
+    """Rows of activities organised by a team the actor leads (active leader)."""
+    if not getattr(actor, "is_authenticated", False):
+        return Q(pk__in=[])
+    teams = Membership.objects.filter(
+        volunteer__user_id=actor.pk, role=MembershipRole.LEADER, status=MembershipStatus.ACTIVE
+    ).values("team_id")
+    return Q(**{f"{activity_field}__team_id__in": teams})
+
+
 def correction_list(
     *, actor: Any, open_only: bool = True, include_own: bool = True
 ) -> QuerySet[CorrectionRequest]:
@@ -156,7 +170,9 @@ def correction_list(
     volunteer = volunteer_of(actor) if include_own else None
     own = Q(volunteer=volunteer) if volunteer is not None else Q(pk__in=[])
     qs = CorrectionRequest.objects.filter(
-        own | scope_q(actor, Perm.ACTIVITY_VIEW, "record__region_id")
+        own
+        | scope_q(actor, Perm.ACTIVITY_VIEW, "record__region_id")
+        | _led_by(actor, "record__activity")
     ).select_related("record", "record__activity", "volunteer")
     if open_only:
         qs = qs.filter(status=CorrectionStatus.OPEN)
