@@ -12,3 +12,9 @@ class RecordsConfig(AppConfig):
         from wenming.records import selectors
 
         VERB_LABELS.update(selectors.AUDIT_VERBS)
+
+        from wenming.core.demo import Seed, register_seed
+        from wenming.records.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_records
+
+        VERB_LABELS[DEMO_VERB] = DEMO_VERB_LABEL
+        register_seed(Seed("records", 40, seed_records))
