@@ -137,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--volunteers", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
 
@@ -150,7 +151,7 @@ def main() -> None:
     activity_id = seeded["activity"]
     csrf = secrets.token_hex(16)  # a 32-character CSRF secret, sent as cookie and header
 
-    with server.running(env) as base:
+    with server.running(env, threads=args.threads) as base:
         # The organiser's check-in screen: the QR code's URL carries the current token.
         pages: list[str] = []
         screen = loadclient.run(
@@ -209,7 +210,7 @@ def main() -> None:
         print(f"failed: {status} {payload!r}", file=sys.stderr)
     db = "sqlite" if args.sqlite else "postgresql"
     print(
-        f"database {db}; gunicorn gthread 2x4; {args.volunteers} volunteers; "
+        f"database {db}; gunicorn gthread 2x{args.threads}; {args.volunteers} volunteers; "
         f"concurrency {args.concurrency}; cpus {os.cpu_count()}"
     )
     for line in floor.lines("healthz") + result.lines("checkin"):
