@@ -91,3 +91,18 @@ def test_no_check_out_means_zero_until_the_organiser_checks_out(cast, net):
         now=START + dt.timedelta(days=1),
     )
     assert ServiceRecord.objects.get().minutes == 120
+
+
+def test_daily_cap_is_per_volunteer_across_activities(cast, net, settings):
+    """Two activities on one day count together against the daily cap."""
+    from tests.records.helpers import sign_up
+
+    settings.SERVICE_MINUTES_PER_DAY = 240
+    morning = activity(cast.county_admin, net.station, starts_at=at(28, 8), ends_at=at(28, 11))
+    afternoon = activity(cast.county_admin, net.station, starts_at=at(28, 13), ends_at=at(28, 16))
+    vol = signed_up_volunteer(cast.county_admin, morning, 1)
+    sign_up(afternoon, vol)
+    for act, cin, cout in [(morning, at(28, 8), at(28, 11)), (afternoon, at(28, 13), at(28, 16))]:
+        services.attendance_check_in(actor=vol, activity=act, token=token(act, cin), now=cin)
+        services.attendance_check_out(actor=vol, activity=act, token=token(act, cout), now=cout)
+    assert list(ServiceRecord.objects.order_by("id").values_list("minutes", flat=True)) == [180, 60]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -276,6 +277,17 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
         cap_per_day=settings.SERVICE_MINUTES_PER_DAY,
     )
     tz = timezone.get_default_timezone()
+    start = max(attendance.checked_in_at, activity.starts_at).astimezone(tz)
+    end = min(attendance.checked_out_at, activity.ends_at).astimezone(tz)
+    if start.date() == end.date():
+        # The daily cap is per volunteer, not per activity: what their other live
+        # records already count that day (reversals and replacements net out).
+        counted = ServiceRecord.objects.filter(
+            volunteer_id=attendance.volunteer_id,
+            date=start.date(),
+            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
+        ).aggregate(total=Sum("minutes"))["total"]
+        minutes = min(minutes, max(0, settings.SERVICE_MINUTES_PER_DAY - (counted or 0)))
     record, _created = ServiceRecord.objects.get_or_create(
         attendance=attendance,
         defaults={
@@ -283,7 +295,7 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
             "activity": activity,
             "unit_id": activity.unit_id,
             "region_id": activity.region_id,
-            "date": max(attendance.checked_in_at, activity.starts_at).astimezone(tz).date(),
+            "date": start.date(),
             "place": (activity.address or activity.venue)[:200],
             "content": activity.title[:300],
             "minutes": minutes,
