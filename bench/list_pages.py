@@ -49,11 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     database_url = None if args.sqlite else PG_URL
-    if database_url:
-        server.reset_postgres(database_url)
-    env = server.bench_env(database_url)
-    server.manage(env, "migrate", "-v0")
-    server.manage(env, "demo_load")
+    env = server.demo_database(database_url)
     with server.running(env) as base:
         cookie = login(base, "13800000001", "Demo@2026")
         headers = {"Cookie": cookie}

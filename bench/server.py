@@ -65,6 +65,17 @@ def reset_postgres(database_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def demo_database(database_url: str | None) -> dict[str, str]:
+    """A fresh benchmark database (PostgreSQL, or SQLite when None) migrated and loaded
+    with the demo county; returns the environment to run the server with."""
+    if database_url:
+        reset_postgres(database_url)
+    env = bench_env(database_url)
+    manage(env, "migrate", "-v0")
+    manage(env, "demo_load")
+    return env
+
+
 @contextlib.contextmanager
 def running(env: dict[str, str], workers: int = 2, threads: int = 4) -> Iterator[str]:
     port = free_port()

@@ -4,6 +4,7 @@ from wenming.accounts.api import router as accounts_router
 from wenming.activities.api import router as activities_router
 from wenming.core.api import api, audit_router
 from wenming.network.api import router as network_router
+from wenming.records.api import router as records_router
 from wenming.volunteers.api import router as volunteers_router
 from wenming.volunteers.team_api import router as teams_router
 
@@ -13,5 +14,6 @@ api.add_router("/audit", audit_router)
 api.add_router("/volunteers", volunteers_router)
 api.add_router("/teams", teams_router)
 api.add_router("/activities", activities_router)
+api.add_router("/records", records_router)
 
 __all__ = ["api"]

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "wenming.network",
     "wenming.volunteers",
     "wenming.activities",
+    "wenming.records",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,14 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_VERBOSE = False
+
+# Check-in (签到): the QR token's time slot, the grace period before an activity starts,
+# the geofence radius around an activity that has coordinates, and the cap on service
+# minutes counted per volunteer per day.
+CHECKIN_TOKEN_SECONDS = env_int("CHECKIN_TOKEN_SECONDS", 30)
+CHECKIN_GRACE_MINUTES = env_int("CHECKIN_GRACE_MINUTES", 30)
+CHECKIN_RADIUS_METERS = env_int("CHECKIN_RADIUS_METERS", 200)
+SERVICE_MINUTES_PER_DAY = env_int("SERVICE_MINUTES_PER_DAY", 8 * 60)
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True

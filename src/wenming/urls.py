@@ -15,6 +15,8 @@ urlpatterns = [
     path("volunteers/", include("wenming.volunteers.urls")),
     path("teams/", include("wenming.volunteers.team_urls")),
     path("activities/", include("wenming.activities.urls")),
+    path("records/", include("wenming.records.urls")),
+    path("checkin/", include("wenming.records.checkin_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

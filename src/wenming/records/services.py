@@ -1,0 +1,667 @@
+"""Writes about attendance and the service ledger: check-in and check-out by QR or by
+hand, confirming and rejecting records, corrections by reversal.
+
+Every service checks the actor and the rules before it writes, writes atomically and
+records an audit event. Check-in and check-out are idempotent: a second scan returns the
+same attendance and changes nothing. Confirmed records are never updated (a database
+trigger refuses it); a correction appends a reversal and a replacement, and moves the
+volunteer's confirmed minutes by the difference in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
+from wenming.core.access import in_scope, require
+from wenming.core.audit import audit_record
+from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.roles import Perm
+from wenming.records.checkin import distance_m, token_check
+from wenming.records.hours import service_minutes
+from wenming.records.models import (
+    Attendance,
+    CorrectionRequest,
+    CorrectionStatus,
+    How,
+    RecordStatus,
+    ServiceRecord,
+)
+from wenming.volunteers.models import (
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Volunteer,
+    VolunteerStatus,
+)
+from wenming.volunteers.services import volunteer_hours_changed
+
+# Check-in is open from the grace period before the start until the end; check-out
+# until the grace period after the end (a volunteer may leave a little late).
+CHECKIN_STATES = (ActivityState.PUBLISHED, ActivityState.ONGOING)
+CHECKOUT_STATES = (ActivityState.PUBLISHED, ActivityState.ONGOING, ActivityState.FINISHED)
+MANUAL_STATES = CHECKOUT_STATES
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def is_team_leader(actor: Any, activity: Activity) -> bool:
+    """Is the actor the active leader of the activity's organising team?"""
+    if activity.team_id is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(
+        team_id=activity.team_id,
+        volunteer__user_id=actor.pk,
+        role=MembershipRole.LEADER,
+        status=MembershipStatus.ACTIVE,
+    ).exists()
+
+
+def can_organise(actor: Any, activity: Activity) -> bool:
+    return in_scope(actor, Perm.ACTIVITY_MANAGE, activity.region_id) or is_team_leader(
+        actor, activity
+    )
+
+
+def require_organiser(actor: Any, activity: Activity) -> None:
+    """The organiser (ACTIVITY_MANAGE over the activity's region) or the organising team's
+    active leader; a viewer is read-only (403), anyone else an outsider (404)."""
+    if is_team_leader(actor, activity):
+        return
+    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+
+
+def _require_record_organiser(actor: Any, record: ServiceRecord) -> None:
+    if record.activity is not None:
+        require_organiser(actor, record.activity)
+    else:
+        require(actor, Perm.ACTIVITY_MANAGE, record.region_id, view_perm=Perm.ACTIVITY_VIEW)
+
+
+def volunteer_of(actor: Any) -> Volunteer | None:
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return Volunteer.objects.filter(user_id=actor.pk).first()
+
+
+def _volunteer_of(actor: Any) -> Volunteer:
+    volunteer = volunteer_of(actor)
+    if volunteer is None or volunteer.status != VolunteerStatus.ACTIVE:
+        raise RuleViolation(_("只有已注册的志愿者可以签到。"), code="not_volunteer")
+    return volunteer
+
+
+def _require_signed_up(activity: Activity, volunteer: Volunteer) -> None:
+    if not SignUp.objects.filter(
+        activity_id=activity.pk, volunteer_id=volunteer.pk, state=SignUpState.SIGNED_UP
+    ).exists():
+        raise RuleViolation(_("您没有报名该活动（或仍在候补），不能签到。"), code="not_signed_up")
+
+
+def _grace() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.CHECKIN_GRACE_MINUTES)
+
+
+def _require_checkin_open(activity: Activity, now: dt.datetime) -> None:
+    if activity.state not in CHECKIN_STATES:
+        raise RuleViolation(
+            _("活动当前为“%(state)s”，不能签到。") % {"state": activity.get_state_display()},
+            code="closed",
+        )
+    if now < activity.starts_at - _grace():
+        raise RuleViolation(
+            _("活动开始前 %(n)s 分钟才能签到。") % {"n": settings.CHECKIN_GRACE_MINUTES},
+            code="too_early",
+        )
+    if now > activity.ends_at:
+        raise RuleViolation(_("活动已经结束，不能再签到。"), code="closed")
+
+
+def _require_checkout_open(activity: Activity, now: dt.datetime) -> None:
+    if activity.state not in CHECKOUT_STATES or now > activity.ends_at + _grace():
+        raise RuleViolation(_("已超过签退时间，请联系活动组织者补签退。"), code="closed")
+
+
+def _require_on_site(
+    activity: Activity, latitude: float | None, longitude: float | None
+) -> int | None:
+    """The geofence, when the activity has coordinates: within CHECKIN_RADIUS_METERS
+    (great-circle distance). Returns the distance in whole metres."""
+    if activity.latitude is None or activity.longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise RuleViolation(
+            _("该活动需要在现场签到，请允许浏览器获取您的位置后重试。"), code="no_location"
+        )
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise RuleViolation(_("位置信息不正确。"), code="no_location")
+    distance = distance_m(float(activity.latitude), float(activity.longitude), latitude, longitude)
+    radius = settings.CHECKIN_RADIUS_METERS
+    # Whole metres: float noise must not refuse someone standing on the boundary.
+    if round(distance) > radius:
+        raise RuleViolation(
+            _("您距离活动地点约 %(d)s 米，超出 %(r)s 米的签到范围。")
+            % {"d": round(distance), "r": radius},
+            code="too_far",
+        )
+    return round(distance)
+
+
+# ---------------------------------------------------------------- check-in and check-out
+
+
+def _create_attendance(
+    *, actor: Any, activity: Activity, volunteer: Volunteer, values: dict[str, Any], verb: str,
+    note: str = "",
+) -> Attendance:  # fmt: skip
+    """Insert the attendance, or return the one a concurrent request inserted first."""
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(activity=activity, volunteer=volunteer, **values)
+    except IntegrityError:
+        return Attendance.objects.get(activity=activity, volunteer=volunteer)
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=attendance,
+        region_code=activity.region_id,
+        changes={"checked_in_at": [None, attendance.checked_in_at.isoformat()]},
+        note=note,
+    )
+    return attendance
+
+
+@transaction.atomic
+def attendance_check_in(
+    *,
+    actor: Any,
+    activity: Activity,
+    token: str,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """The acting volunteer checks in by the activity's QR token. Only with a valid token,
+    a place (not the waitlist), inside the check-in window and the geofence. A second
+    scan returns the existing attendance unchanged."""
+    now = now or timezone.now()
+    token_check(activity.pk, token, now)
+    # The hot path of a big event's burst: one query finds the volunteer and their
+    # place; the unique constraint, not a lookup first, makes a replay harmless.
+    signup = (
+        SignUp.objects.select_related("volunteer")
+        .filter(activity_id=activity.pk, volunteer__user_id=actor.pk, state=SignUpState.SIGNED_UP)
+        .first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if signup is None or signup.volunteer.status != VolunteerStatus.ACTIVE:
+        _require_signed_up(activity, _volunteer_of(actor))  # says which rule refuses
+        raise RuleViolation(_("您没有报名该活动，不能签到。"), code="not_signed_up")
+    volunteer = signup.volunteer
+    try:
+        _require_checkin_open(activity, now)
+        distance = _require_on_site(activity, latitude, longitude)
+    except RuleViolation:
+        # Already checked in: a late or off-site replay is harmless, not an error.
+        existing = Attendance.objects.filter(activity=activity, volunteer=volunteer).first()
+        if existing is not None:
+            return existing
+        raise
+    return _create_attendance(
+        actor=actor,
+        activity=activity,
+        volunteer=volunteer,
+        values={"checked_in_at": now, "checked_in_how": How.QR, "check_in_distance_m": distance},
+        verb="attendance.check_in",
+    )
+
+
+def _close_attendance(
+    *, actor: Any, attendance: Attendance, at: dt.datetime, how: str, reason: str = ""
+) -> Attendance:
+    """Check out a locked, open attendance and create its pending service record."""
+    attendance.checked_out_at = max(at, attendance.checked_in_at)
+    attendance.checked_out_how = how
+    fields = ["checked_out_at", "checked_out_how"]
+    if how == How.MANUAL:
+        attendance.manual_by = actor
+        attendance.manual_reason = reason
+        fields += ["manual_by", "manual_reason"]
+    attendance.save(update_fields=fields)
+    record = _record_for(actor=actor, attendance=attendance)
+    audit_record(
+        actor=actor,
+        verb="attendance.check_out",
+        target=attendance,
+        region_code=attendance.activity.region_id,
+        changes={
+            "checked_out_at": [None, attendance.checked_out_at.isoformat()],
+            "how": [None, how],
+            "minutes": [None, record.minutes],
+        },
+        note=reason,
+    )
+    return attendance
+
+
+def _attendance_locked(activity: Activity, volunteer_id: int, missing: str) -> Attendance:
+    """The volunteer's attendance at the activity, row-locked, or `missing` refused."""
+    attendance = (
+        Attendance.objects.select_for_update()
+        .select_related("activity")
+        .filter(activity=activity, volunteer_id=volunteer_id)
+        .first()
+    )
+    if attendance is None:
+        raise RuleViolation(missing, code="not_checked_in")
+    return attendance
+
+
+def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
+    """The pending service record of a closed attendance (one per attendance)."""
+    activity = attendance.activity
+    assert attendance.checked_out_at is not None
+    minutes = service_minutes(
+        checked_in_at=attendance.checked_in_at,
+        checked_out_at=attendance.checked_out_at,
+        window_start=activity.starts_at,
+        window_end=activity.ends_at,
+        cap_per_day=settings.SERVICE_MINUTES_PER_DAY,
+    )
+    tz = timezone.get_default_timezone()
+    start = max(attendance.checked_in_at, activity.starts_at).astimezone(tz)
+    end = min(attendance.checked_out_at, activity.ends_at).astimezone(tz)
+    if start.date() == end.date():
+        # The daily cap is per volunteer, not per activity: what their other live
+        # records already count that day (reversals and replacements net out).
+        counted = ServiceRecord.objects.filter(
+            volunteer_id=attendance.volunteer_id,
+            date=start.date(),
+            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
+        ).aggregate(total=Sum("minutes"))["total"]
+        minutes = min(minutes, max(0, settings.SERVICE_MINUTES_PER_DAY - (counted or 0)))
+    record, _created = ServiceRecord.objects.get_or_create(
+        attendance=attendance,
+        defaults={
+            "volunteer_id": attendance.volunteer_id,
+            "activity": activity,
+            "unit_id": activity.unit_id,
+            "region_id": activity.region_id,
+            "date": start.date(),
+            "place": (activity.address or activity.venue)[:200],
+            "content": activity.title[:300],
+            "minutes": minutes,
+        },
+    )
+    return record
+
+
+@transaction.atomic
+def attendance_check_out(
+    *,
+    actor: Any,
+    activity: Activity,
+    token: str,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """The acting volunteer checks out by the QR token (same screen as check-in); the
+    minutes go into a pending service record. Checking out again changes nothing."""
+    now = now or timezone.now()
+    token_check(activity.pk, token, now)
+    volunteer = _volunteer_of(actor)
+    attendance = _attendance_locked(activity, volunteer.pk, _("您还没有签到，不能签退。"))
+    if attendance.checked_out_at is not None:
+        return attendance
+    _require_checkout_open(activity, now)
+    _require_on_site(activity, latitude, longitude)
+    return _close_attendance(actor=actor, attendance=attendance, at=now, how=How.QR)
+
+
+def _manual_reason(reason: str) -> str:
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise RuleViolation(_("手动签到或签退须填写原因。"), field="reason")
+    return reason
+
+
+def _manual_time(activity: Activity, at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    at = at or now
+    if at > now:
+        raise RuleViolation(_("时间不能晚于现在。"), field="at")
+    if activity.state not in MANUAL_STATES or at < activity.starts_at - _grace():
+        raise RuleViolation(_("只能在活动开始后（或开始前不久）签到、签退。"), field="at")
+    return at
+
+
+def _activity_volunteer(activity: Activity, volunteer_id: int) -> Volunteer:
+    volunteer = Volunteer.objects.filter(pk=volunteer_id).first()
+    if volunteer is None:
+        raise NotFound(_("找不到该志愿者。"))
+    _require_signed_up(activity, volunteer)
+    return volunteer
+
+
+@transaction.atomic
+def attendance_manual_check_in(
+    *,
+    actor: Any,
+    activity: Activity,
+    volunteer_id: int,
+    reason: str,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """The organiser checks a signed-up volunteer in by hand, with a reason (audited);
+    no token or geofence. Idempotent like the QR check-in."""
+    require_organiser(actor, activity)
+    now = now or timezone.now()
+    reason = _manual_reason(reason)
+    volunteer = _activity_volunteer(activity, volunteer_id)
+    at = _manual_time(activity, at, now)
+    existing = Attendance.objects.filter(activity=activity, volunteer=volunteer).first()
+    if existing is not None:
+        return existing
+    return _create_attendance(
+        actor=actor,
+        activity=activity,
+        volunteer=volunteer,
+        values={
+            "checked_in_at": at,
+            "checked_in_how": How.MANUAL,
+            "manual_by": actor,
+            "manual_reason": reason,
+        },
+        verb="attendance.manual_check_in",
+        note=reason,
+    )
+
+
+@transaction.atomic
+def attendance_manual_check_out(
+    *,
+    actor: Any,
+    activity: Activity,
+    volunteer_id: int,
+    reason: str,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """The organiser checks a volunteer out by hand (who forgot to scan), with a reason;
+    creates the pending record. A volunteer already checked out is left unchanged."""
+    require_organiser(actor, activity)
+    now = now or timezone.now()
+    reason = _manual_reason(reason)
+    at = _manual_time(activity, at, now)
+    attendance = _attendance_locked(activity, volunteer_id, _("该志愿者还没有签到。"))
+    if attendance.checked_out_at is not None:
+        return attendance
+    if at < attendance.checked_in_at:
+        raise RuleViolation(_("签退时间不能早于签到时间。"), field="at")
+    return _close_attendance(
+        actor=actor, attendance=attendance, at=at, how=How.MANUAL, reason=reason
+    )
+
+
+# ---------------------------------------------------------------- confirming records
+
+
+def _record_locked(record_id: int) -> ServiceRecord:
+    record = (
+        ServiceRecord.objects.select_for_update(of=("self",))
+        .select_related("activity")
+        .filter(pk=record_id)
+        .first()
+    )
+    if record is None:
+        raise NotFound(_("找不到该服务记录。"))
+    return record
+
+
+@transaction.atomic
+def record_confirm(
+    *, actor: Any, record: ServiceRecord, evaluation: str = "", now: dt.datetime | None = None
+) -> ServiceRecord:
+    """The organiser or the team leader confirms a pending record: it becomes part of
+    the ledger (never to change again) and the volunteer's confirmed hours grow."""
+    _require_record_organiser(actor, record)
+    locked = _record_locked(record.pk)
+    if locked.status != RecordStatus.PENDING:
+        raise RuleViolation(
+            _("该记录已是“%(s)s”，不能再确认。") % {"s": locked.get_status_display()}
+        )
+    locked.status = RecordStatus.CONFIRMED
+    locked.confirmed_by = actor
+    locked.confirmed_at = now or timezone.now()
+    locked.recorder = locked.recorder or actor
+    locked.person_in_charge = locked.person_in_charge or actor.name
+    locked.evaluation = (evaluation or locked.evaluation).strip()[:300]
+    locked.save(
+        update_fields=[
+            "status", "confirmed_by", "confirmed_at", "recorder", "person_in_charge", "evaluation"
+        ]
+    )  # fmt: skip
+    volunteer_hours_changed(volunteer_id=locked.volunteer_id, delta_minutes=locked.minutes)
+    audit_record(
+        actor=actor,
+        verb="record.confirm",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"status": [RecordStatus.PENDING, RecordStatus.CONFIRMED],
+                 "minutes": [None, locked.minutes]},
+    )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def record_reject(*, actor: Any, record: ServiceRecord, reason: str) -> ServiceRecord:
+    """The organiser rejects a pending record (no hours), with a reason."""
+    _require_record_organiser(actor, record)
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise RuleViolation(_("请填写不予确认的原因。"), field="reason")
+    locked = _record_locked(record.pk)
+    if locked.status != RecordStatus.PENDING:
+        raise RuleViolation(
+            _("该记录已是“%(s)s”，不能再处理。") % {"s": locked.get_status_display()}
+        )
+    locked.status = RecordStatus.REJECTED
+    locked.reason = reason
+    locked.recorder = locked.recorder or actor
+    locked.save(update_fields=["status", "reason", "recorder"])
+    audit_record(
+        actor=actor,
+        verb="record.reject",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"status": [RecordStatus.PENDING, RecordStatus.REJECTED]},
+        note=reason,
+    )
+    return locked
+
+
+@transaction.atomic
+def records_confirm_pending(
+    *, actor: Any, activity: Activity, record_ids: list[int] | None = None
+) -> int:
+    """Confirm the activity's pending records (all, or those listed); returns how many."""
+    require_organiser(actor, activity)
+    pending = ServiceRecord.objects.filter(activity=activity, status=RecordStatus.PENDING)
+    if record_ids is not None:
+        pending = pending.filter(pk__in=record_ids)
+    count = 0
+    for record in pending.select_related("activity").order_by("id"):
+        record_confirm(actor=actor, record=record)
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------- corrections
+
+
+@transaction.atomic
+def record_correct(
+    *,
+    actor: Any,
+    record: ServiceRecord,
+    minutes: int,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> ServiceRecord | None:
+    """Correct a confirmed record the only way the ledger allows: append a reversal
+    (the negative of its minutes, with the reason) and, when minutes > 0, a confirmed
+    replacement. The volunteer's confirmed minutes move by the difference. A record is
+    reversed at most once (the database refuses a second reversal). Returns the
+    replacement."""
+    _require_record_organiser(actor, record)
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise RuleViolation(_("更正须填写原因。"), field="reason")
+    if not isinstance(minutes, int) or not 0 <= minutes <= 24 * 60:
+        raise RuleViolation(_("更正后的时长须在 0 到 1440 分钟之间。"), field="minutes")
+    locked = _record_locked(record.pk)
+    if locked.status != RecordStatus.CONFIRMED or locked.reverses_id is not None:
+        raise RuleViolation(_("只有已确认的服务记录可以更正。"))
+    if ServiceRecord.objects.filter(reverses=locked).exists():
+        raise RuleViolation(_("该记录已经更正过，请更正新的记录。"))
+    now = now or timezone.now()
+    common = {
+        "volunteer_id": locked.volunteer_id,
+        "activity": locked.activity,
+        "unit_id": locked.unit_id,
+        "region_id": locked.region_id,
+        "date": locked.date,
+        "place": locked.place,
+        "content": locked.content,
+        "served_people": locked.served_people,
+        "status": RecordStatus.CONFIRMED,
+        "reason": reason,
+        "person_in_charge": locked.person_in_charge,
+        "recorder": actor,
+        "confirmed_by": actor,
+        "confirmed_at": now,
+    }
+    try:
+        with transaction.atomic():
+            reversal = ServiceRecord.objects.create(
+                **common, minutes=-locked.minutes, reverses=locked
+            )
+    except IntegrityError as exc:  # a concurrent correction won
+        raise RuleViolation(_("该记录已经更正过，请更正新的记录。")) from exc
+    replacement = None
+    if minutes > 0:
+        replacement = ServiceRecord.objects.create(
+            **common, minutes=minutes, evaluation=locked.evaluation
+        )
+    volunteer_hours_changed(
+        volunteer_id=locked.volunteer_id, delta_minutes=minutes - locked.minutes
+    )
+    audit_record(
+        actor=actor,
+        verb="record.correct",
+        target=locked,
+        region_code=locked.region_id,
+        changes={
+            "minutes": [locked.minutes, minutes],
+            "reversal": [None, reversal.pk],
+            "replacement": [None, replacement.pk if replacement else None],
+        },
+        note=reason,
+    )
+    return replacement
+
+
+@transaction.atomic
+def correction_request(
+    *, actor: Any, record: ServiceRecord, reason: str, proposed_minutes: int | None = None
+) -> CorrectionRequest:
+    """A volunteer asks the organiser to correct one of their own confirmed records
+    (one open request per record)."""
+    volunteer = volunteer_of(actor)
+    record = ServiceRecord.objects.filter(pk=record.pk).first() or record  # fresh status
+    if volunteer is None or record.volunteer_id != volunteer.pk:
+        raise NotFound(_("找不到该服务记录。"))
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise RuleViolation(_("请说明需要更正的内容。"), field="reason")
+    if proposed_minutes is not None and not 0 <= proposed_minutes <= 24 * 60:
+        raise RuleViolation(_("时长须在 0 到 1440 分钟之间。"), field="proposed_minutes")
+    if record.status != RecordStatus.CONFIRMED or record.reverses_id is not None:
+        raise RuleViolation(_("只有已确认的服务记录可以申请更正。"))
+    if ServiceRecord.objects.filter(reverses_id=record.pk).exists():
+        raise RuleViolation(_("该记录已经更正过。"))
+    try:
+        with transaction.atomic():
+            correction = CorrectionRequest.objects.create(
+                record=record,
+                volunteer=volunteer,
+                reason=reason,
+                proposed_minutes=proposed_minutes,
+            )
+    except IntegrityError as exc:
+        raise RuleViolation(_("该记录已有待处理的更正申请。"), code="duplicate") from exc
+    audit_record(
+        actor=actor,
+        verb="correction.request",
+        target=correction,
+        region_code=record.region_id,
+        changes={"proposed_minutes": [None, proposed_minutes]},
+        note=reason,
+    )
+    return correction
+
+
+@transaction.atomic
+def correction_answer(
+    *,
+    actor: Any,
+    correction: CorrectionRequest,
+    accept: bool,
+    answer: str,
+    minutes: int | None = None,
+    now: dt.datetime | None = None,
+) -> CorrectionRequest:
+    """The organiser must answer a correction request: accept it (the record is
+    reversed and replaced with `minutes`, default the proposed minutes) or reject it;
+    either way with a written answer."""
+    record = ServiceRecord.objects.select_related("activity").get(pk=correction.record_id)
+    _require_record_organiser(actor, record)
+    answer = (answer or "").strip()[:300]
+    if not answer:
+        raise RuleViolation(_("请填写答复。"), field="answer")
+    now = now or timezone.now()
+    locked = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
+    if locked.status != CorrectionStatus.OPEN:
+        raise RuleViolation(_("该更正申请已经处理。"))
+    replacement = None
+    if accept:
+        target = minutes if minutes is not None else locked.proposed_minutes
+        if target is None:
+            raise RuleViolation(_("请填写更正后的时长。"), field="minutes")
+        replacement = record_correct(
+            actor=actor, record=record, minutes=target, reason=answer, now=now
+        )
+    locked.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
+    locked.answer = answer
+    locked.answered_by = actor
+    locked.answered_at = now
+    locked.replacement = replacement
+    locked.save(update_fields=["status", "answer", "answered_by", "answered_at", "replacement"])
+    audit_record(
+        actor=actor,
+        verb="correction.answer",
+        target=locked,
+        region_code=record.region_id,
+        changes={"status": [CorrectionStatus.OPEN, locked.status]},
+        note=answer,
+    )
+    return locked
