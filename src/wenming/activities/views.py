@@ -24,6 +24,7 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
 from wenming.network.models import Region
+from wenming.records.services import can_organise
 
 
 def _towns() -> list[Region]:
@@ -121,6 +122,7 @@ def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
         "can_edit": in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
         and activity.state in services.EDITABLE_STATES,
         "needs_approval": services.approval_required(activity.unit),
+        "can_organise": can_organise(user, activity),
         "unit_calendar_webcal": subscription_urls(
             request, reverse("activities:unit_calendar", args=[activity.unit_id])
         )[1],
