@@ -247,7 +247,9 @@ def test_revoke_then_verify_says_revoked(cast, net, vol, hours):
     assert state() == before
 
 
-@pytest.mark.parametrize("number", ["320305-2026-999999", "", "x" * 200, "' OR 1=1 --"])
+@pytest.mark.parametrize(
+    "number", ["320305-2026-999999", "", "x" * 200, "' OR 1=1 --", "320305\x00", "３２０"]
+)
 def test_unknown_number(db, number):
     result = services.certificate_verify(number=number)
     assert (result.verdict, result.certificate) == (Verdict.UNKNOWN, None)

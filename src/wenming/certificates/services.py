@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from wenming.records.services import volunteer_of
 from wenming.volunteers.models import Volunteer, VolunteerStatus
 
 CONTENT_MAX = 200
+NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}\Z")
 
 
 # ---------------------------------------------------------------- the rules
@@ -368,8 +370,9 @@ def certificate_check(certificate: Certificate) -> Verdict:
 def certificate_verify(*, number: str) -> Verification:
     """What anyone holding a certificate number may learn: valid, revoked, unknown
     (no such number) or tampered. Read-only: not audited (it is public and anonymous)."""
-    number = (number or "").strip()[:32]
-    cert = Certificate.objects.filter(number=number).first() if number else None
+    number = (number or "").strip()
+    # Only the shape a number can have reaches the database (no NULs, no 10 kB strings).
+    cert = Certificate.objects.filter(number=number).first() if NUMBER.match(number) else None
     if cert is None:
         return Verification(Verdict.UNKNOWN, None)
     return Verification(certificate_check(cert), cert)

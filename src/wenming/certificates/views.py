@@ -125,6 +125,7 @@ def detail(request: HttpRequest, certificate_id: int) -> HttpResponse:
         "certificates/detail.html",
         {
             "c": cert,
+            "own": own,
             "verdict": services.certificate_check(cert),
             "can_download": own or manage,
             "can_revoke": manage and cert.revoked_at is None,
