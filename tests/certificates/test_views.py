@@ -227,3 +227,43 @@ def test_mine_takes_a_constant_number_of_queries(client, login, cast, net, vol):
         client.get("/api/certificates/mine")
     assert len(big) == len(small)
     assert Certificate.objects.count() == 4
+
+
+def test_direct_issue_from_the_staff_page(client, login, cast, net, vol, hours):
+    login(cast.station_admin)
+    page = client.get("/certificates/").content.decode()
+    assert 'id="direct-issue"' in page
+    assert f'<option value="{net.station.pk}"' in page
+    assert f'<option value="{net.institute.pk}"' not in page  # above the station admin
+    data = {"unit": net.station.pk, "period_start": START, "period_end": END}
+    before = state()
+    for bad in ({"volunteer_number": "0000"}, {"volunteer_number": vol[1].number, "unit": 0}):
+        response = client.post("/certificates/issue/", {**data, **bad}, follow=True)
+        assert response.status_code == 200
+    assert state() == before
+    response = client.post("/certificates/issue/", {**data, "volunteer_number": vol[1].number})
+    cert = Certificate.objects.get()
+    assert response["Location"] == f"/certificates/{cert.pk}/"
+    assert cert.minutes == 270 and cert.request_id is None
+
+
+@pytest.mark.parametrize(("who", "status"), [("supervisor", 403), ("outsider", 302)])
+def test_direct_issue_refused(client, login, cast, net, vol, hours, who, status):
+    """The supervisor has no form (403 on post); the other county's admin has one, for
+    their own units only: the station is not a choice (the post changes nothing)."""
+    login(getattr(cast, who))
+    page = client.get("/certificates/").content.decode()
+    assert f'<option value="{net.station.pk}"' not in page
+    assert ('id="direct-issue"' in page) == (who == "outsider")
+    before = state()
+    response = client.post(
+        "/certificates/issue/",
+        {
+            "volunteer_number": vol[1].number,
+            "unit": net.station.pk,
+            "period_start": START,
+            "period_end": END,
+        },
+    )
+    assert response.status_code == status
+    assert state() == before

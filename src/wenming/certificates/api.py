@@ -17,7 +17,6 @@ from wenming.certificates.views import pdf_response
 from wenming.core.api import ErrorOut, Paging
 from wenming.core.errors import NotFound
 from wenming.network.models import Unit
-from wenming.volunteers.models import Volunteer
 
 router = Router(tags=["certificates"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -150,9 +149,7 @@ def issue_direct(request: HttpRequest, payload: IssueIn) -> object:
     if unit is None:
         raise NotFound("找不到该单位。")
     services.require_issuer(request.user, unit)
-    volunteer = Volunteer.objects.filter(number=payload.volunteer_number.strip()).first()
-    if volunteer is None:
-        raise NotFound("找不到该志愿者。")
+    volunteer = selectors.volunteer_by_number(number=payload.volunteer_number)
     return Status(
         201,
         services.certificate_issue(

@@ -25,3 +25,16 @@ class RequestForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=300)
+
+
+class DirectIssueForm(forms.Form):
+    volunteer_number = forms.CharField(label=_("志愿者编号"), max_length=20)
+    unit = forms.TypedChoiceField(label=_("出具单位"), coerce=int)
+    period_start = forms.DateField(
+        label=_("服务起始日期"), widget=forms.DateInput(attrs=DATE_WIDGET)
+    )
+    period_end = forms.DateField(label=_("服务截止日期"), widget=forms.DateInput(attrs=DATE_WIDGET))
+
+    def __init__(self, *args: Any, units: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]  # type: ignore[attr-defined]

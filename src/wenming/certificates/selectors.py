@@ -117,3 +117,19 @@ def certificate_for_download(*, actor: Any, certificate_id: int) -> Certificate:
 
 def can_issue(actor: Any, region_code: str) -> bool:
     return in_scope(actor, Perm.ACTIVITY_MANAGE, region_code)
+
+
+def issuing_units(*, actor: Any) -> QuerySet[Unit]:
+    """The active units the actor may issue certificates for."""
+    return Unit.objects.filter(
+        scope_q(actor, Perm.ACTIVITY_MANAGE, "region_id"), is_active=True
+    ).order_by("region_id", "kind", "name")
+
+
+def volunteer_by_number(*, number: str) -> Volunteer:
+    """A volunteer by their number, for a direct issue (the issuing unit certifies its own
+    records, wherever the volunteer lives)."""
+    volunteer = Volunteer.objects.filter(number=(number or "").strip()).first()
+    if volunteer is None:
+        raise NotFound(_("找不到该志愿者编号。"))
+    return volunteer

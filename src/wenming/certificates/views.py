@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wenming.certificates import selectors, services
-from wenming.certificates.forms import ReasonForm, RequestForm
+from wenming.certificates.forms import DirectIssueForm, ReasonForm, RequestForm
 from wenming.certificates.masking import mask_name
 from wenming.certificates.pdf import certificate_pdf, verify_url
 from wenming.certificates.services import Verdict
-from wenming.core.errors import RuleViolation
+from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.records.services import volunteer_of
 
@@ -78,8 +78,48 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "q": search,
             "qs": querystring_without_page(request),
             "reason_form": ReasonForm(),
+            "direct_form": _direct_form(request, None),
         },
     )
+
+
+def _direct_form(request: HttpRequest, data: object) -> DirectIssueForm | None:
+    units = list(selectors.issuing_units(actor=request.user))
+    if not units:
+        return None
+    form = DirectIssueForm(data, units=units)
+    if data is None:
+        today = timezone.localdate()
+        form.initial = {"period_start": today.replace(month=1, day=1), "period_end": today}
+    return form
+
+
+@login_required
+@require_POST
+def issue_direct(request: HttpRequest) -> HttpResponse:
+    """Issue without a request (the volunteer asked in person, by phone...)."""
+    form = _direct_form(request, request.POST)
+    if form is None:
+        return render(request, "403.html", status=403)
+    if not form.is_valid():
+        messages.error(request, _("请填写志愿者编号、出具单位和服务期间。"))
+        return redirect("certificates:list")
+    data = form.cleaned_data
+    unit = next(u for u in selectors.issuing_units(actor=request.user) if u.pk == data["unit"])
+    try:
+        volunteer = selectors.volunteer_by_number(number=data["volunteer_number"])
+        cert = services.certificate_issue(
+            actor=request.user,
+            unit=unit,
+            volunteer=volunteer,
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+        )
+    except (RuleViolation, NotFound) as exc:
+        messages.error(request, exc.message)
+        return redirect("certificates:list")
+    messages.success(request, _("已出具证明 %(n)s。") % {"n": cert.number})
+    return redirect("certificates:detail", certificate_id=cert.pk)
 
 
 @login_required
