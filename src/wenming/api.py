@@ -2,6 +2,7 @@
 
 from wenming.accounts.api import router as accounts_router
 from wenming.activities.api import router as activities_router
+from wenming.certificates.api import router as certificates_router
 from wenming.core.api import api, audit_router
 from wenming.network.api import router as network_router
 from wenming.records.api import router as records_router
@@ -15,5 +16,6 @@ api.add_router("/volunteers", volunteers_router)
 api.add_router("/teams", teams_router)
 api.add_router("/activities", activities_router)
 api.add_router("/records", records_router)
+api.add_router("/certificates", certificates_router)
 
 __all__ = ["api"]

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "wenming.volunteers",
     "wenming.activities",
     "wenming.records",
+    "wenming.certificates",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,13 @@ CHECKIN_TOKEN_SECONDS = env_int("CHECKIN_TOKEN_SECONDS", 30)
 CHECKIN_GRACE_MINUTES = env_int("CHECKIN_GRACE_MINUTES", 30)
 CHECKIN_RADIUS_METERS = env_int("CHECKIN_RADIUS_METERS", 200)
 SERVICE_MINUTES_PER_DAY = env_int("SERVICE_MINUTES_PER_DAY", 8 * 60)
+
+# Certificates (志愿服务证明): the signing secret (falls back to SECRET_KEY; set it so
+# that rotating SECRET_KEY does not invalidate issued certificates), and the public
+# address printed in the certificate's QR code (falls back to the address the PDF was
+# downloaded from; set it when staff work on an internal host name).
+WENMING_CERT_KEY = env_str("WENMING_CERT_KEY")
+WENMING_PUBLIC_URL = env_str("WENMING_PUBLIC_URL").rstrip("/")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True

@@ -25,3 +25,15 @@ def test_me_links_to_my_records(login, vol):
 def test_manage_list_links_to_corrections(cast, login):
     body = login(cast.station_admin).get("/activities/manage/").content.decode()
     assert 'id="corrections-link"' in body
+
+
+def test_me_and_records_link_to_certificates(login, vol):
+    client = login(vol)
+    assert 'id="my-certificates-link"' in client.get("/volunteers/me/").content.decode()
+    assert 'id="records-certificates-link"' in client.get("/records/mine/").content.decode()
+
+
+def test_certificates_nav_for_staff_and_verify_in_footer(cast, login, client):
+    assert 'id="footer-verify"' in client.get("/activities/").content.decode()
+    assert 'id="nav-certificates"' in login(cast.station_admin).get("/").content.decode()
+    assert 'id="nav-certificates"' not in login(cast.volunteer).get("/").content.decode()
