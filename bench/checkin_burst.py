@@ -33,9 +33,11 @@ def seed(n: int) -> None:
     activity id, the organiser's session key and one session key per volunteer."""
     import datetime as dt
 
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
+    from django.core.cache import caches
     from django.utils import timezone
 
     from wenming.accounts.models import User
@@ -114,6 +116,14 @@ def seed(n: int) -> None:
     sessions = Session.objects.bulk_create(
         [session_for(u) for u in [organiser, *users]], batch_size=500
     )
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+        # What logging in writes with this engine: the session in the cache as well.
+        from django.contrib.sessions.backends import cached_db
+
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {cached_db.KEY_PREFIX + s.session_key: s.get_decoded() for s in sessions},
+            timeout=int((expires - timezone.now()).total_seconds()),
+        )
     print(
         json.dumps(
             {

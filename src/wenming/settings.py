@@ -177,6 +177,16 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions: with Redis, read from the cache and written through to the database
+# (cached_db), so that a logged-in request (a check-in burst is thousands of them) costs
+# no database query for its session. Never with the per-process LocMemCache: a session
+# ended in one worker would live on in the others' caches.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 # Background jobs (Huey): SQLite storage by default, Redis when REDIS_URL is set,
 # immediate (run inline) in tests.
 HUEY: dict[str, object]

@@ -118,7 +118,52 @@ def test_detail_for_staff_shows_masked_members_and_requests(cast, crew, login):
     assert crew.applicant_v.name in body  # the pending request
     assert crew.member.phone not in body  # never a plaintext number
     assert "设为队长" in body and "编辑" in body
-    assert "活动" in body and "目前还没有已发布的活动" in body
+    assert "活动" in body and 'id="team-activities-empty"' in body
+
+
+def test_detail_lists_the_teams_public_activities_newest_first(cast, net, crew, login):
+    import datetime as dt
+
+    from tests.activities.helpers import make_activity
+
+    def organised(title: str, state: str, days: int):
+        activity = make_activity(cast.county_admin, net.station, state, title=title,
+                                 team_id=crew.team.pk)  # fmt: skip
+        starts = activity.starts_at + dt.timedelta(days=days)
+        type(activity).objects.filter(pk=activity.pk).update(
+            starts_at=starts, ends_at=starts + dt.timedelta(hours=2), signup_closes_at=starts
+        )
+        return activity
+
+    organised("去年的敬老活动", "finished", -400)
+    organised("下周的环境整治", "published", 7)
+    organised("正在进行的宣讲", "ongoing", 1)
+    organised("还在草稿的活动", "draft", 2)
+    organised("取消了的活动", "cancelled", 3)
+    make_activity(cast.county_admin, net.station, "published", title="别队的活动")
+    body = login(crew.member).get(url(crew)).content.decode()
+    section = body[body.index('id="team-activities"') :]
+    shown = ["下周的环境整治", "正在进行的宣讲", "去年的敬老活动"]
+    assert all(t in section for t in shown)
+    assert [section.index(t) for t in shown] == sorted(section.index(t) for t in shown)
+    for hidden in ("还在草稿的活动", "取消了的活动", "别队的活动"):
+        assert hidden not in body
+    assert f'href="/activities/?team={crew.team.pk}"' in body
+    listed = login(crew.member).get(f"/activities/?team={crew.team.pk}")
+    assert {a.title for a in listed.context["page"]} == set(shown)
+    assert crew.team.name in listed.content.decode()
+
+
+def test_detail_caps_the_activities_and_links_to_the_rest(cast, net, crew, login):
+    from tests.activities.helpers import make_activity
+    from wenming.volunteers.team_views import TEAM_ACTIVITIES_SHOWN
+
+    for n in range(TEAM_ACTIVITIES_SHOWN + 1):
+        make_activity(cast.county_admin, net.station, "finished", title=f"活动{n}",
+                      team_id=crew.team.pk)  # fmt: skip
+    response = login(crew.member).get(url(crew))
+    assert len(response.context["activities"]) == TEAM_ACTIVITIES_SHOWN
+    assert "查看本队全部活动" in response.content.decode()
 
 
 def test_detail_for_the_leader(crew, login):

@@ -155,6 +155,7 @@ class ListFilterForm(forms.Form):
     item = forms.ChoiceField(required=False, choices=[("", ""), *WorkItem.choices])
     region = forms.RegexField(required=False, regex=r"^[0-9]{12}$")
     unit = forms.IntegerField(required=False, min_value=1)
+    team = forms.IntegerField(required=False, min_value=1)
     date_from = forms.DateField(required=False)
     date_to = forms.DateField(required=False)
     open = forms.BooleanField(required=False)
@@ -170,4 +171,16 @@ class ListFilterForm(forms.Form):
             "date_to": data.get("date_to"),
             "open_only": bool(data.get("open")),
             "unit_id": data.get("unit"),
+            "team_id": data.get("team"),
         }
+
+
+class PhotoUploadForm(StyledFormMixin, forms.Form):
+    """Parses the upload; the service checks the content, the size and the count."""
+
+    image = forms.FileField(
+        label=_("照片"),
+        help_text=_("JPEG、PNG 或 WebP，不超过 5 MB；每个活动最多 9 张。"),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    caption = forms.CharField(label=_("说明"), max_length=100, required=False)

@@ -307,3 +307,41 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar:{self.volunteer_id}"
+
+
+# At most this many photos per activity (checked by the service under the activity lock).
+MAX_PHOTOS_PER_ACTIVITY = 9
+
+
+class ActivityPhoto(models.Model):
+    """A photo of an activity, uploaded by its organisers. Stored re-encoded as JPEG
+    (at most 1600 px, metadata such as GPS stripped) under a random name, with a small
+    thumbnail for the list cards; served by a view that checks who may see the activity."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="photos", verbose_name=_("活动")
+    )
+    image = models.FileField(_("照片"), max_length=200)
+    thumbnail = models.FileField(_("缩略图"), max_length=200)
+    width = models.PositiveIntegerField(_("宽度"))
+    height = models.PositiveIntegerField(_("高度"))
+    caption = models.CharField(_("说明"), max_length=100, blank=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        verbose_name = _("活动照片")
+        verbose_name_plural = _("活动照片")
+        indexes = [models.Index(fields=["activity", "sort"], name="activityphoto_activity_sort")]
+
+    def __str__(self) -> str:
+        return f"photo:{self.activity_id}:{self.pk}"

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -17,6 +17,7 @@ from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
     PUBLIC_STATES,
     Activity,
+    ActivityPhoto,
     ActivityState,
     CalendarFeed,
     Project,
@@ -48,6 +49,8 @@ AUDIT_VERBS = {
     "subcategory.save": pgettext_lazy("audit verb", "设置活动子类"),
     "calendar.create": pgettext_lazy("audit verb", "开通个人活动日历"),
     "calendar.reset": pgettext_lazy("audit verb", "重置个人活动日历地址"),
+    "activity.photo_add": pgettext_lazy("audit verb", "上传活动照片"),
+    "activity.photo_delete": pgettext_lazy("audit verb", "删除活动照片"),
 }
 
 
@@ -62,6 +65,7 @@ def _filtered(
     open_only: bool = False,
     state: str = "",
     unit_id: int | None = None,
+    team_id: int | None = None,
 ) -> QuerySet[Activity]:
     search = search.strip()
     if search:
@@ -74,6 +78,8 @@ def _filtered(
         qs = qs.filter(work_item=work_item)
     if unit_id:
         qs = qs.filter(unit_id=unit_id)
+    if team_id:
+        qs = qs.filter(team_id=team_id)
     if region_prefix:
         qs = qs.filter(subtree_q("region_id", region_prefix))
     tz = timezone.get_current_timezone()
@@ -100,13 +106,61 @@ def public_activity_list(**filters: Any) -> QuerySet[Activity]:
     """Anyone's list: what is open or running first (soonest first), then what is
     finished (latest first)."""
     qs = _filtered(Activity.objects.filter(state__in=PUBLIC_STATES), **filters)
-    return qs.annotate(
-        finished=Case(
-            When(state=ActivityState.FINISHED, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
+    return (
+        qs.prefetch_related(_photos_prefetch())
+        .annotate(
+            finished=Case(
+                When(state=ActivityState.FINISHED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
         )
-    ).order_by("finished", Case(When(finished=0, then=F("starts_at"))), "-starts_at", "-id")
+        .order_by("finished", Case(When(finished=0, then=F("starts_at"))), "-starts_at", "-id")
+    )
+
+
+def _photos_prefetch() -> Prefetch[Any]:
+    # One query for the whole page; the card shows the first.
+    return Prefetch("photos", queryset=ActivityPhoto.objects.order_by("sort", "id"))
+
+
+def activity_photos(*, activity: Activity) -> list[ActivityPhoto]:
+    """The photos of an activity the caller has already fetched for the actor."""
+    return list(activity.photos.order_by("sort", "id"))
+
+
+def activity_photo_get(*, actor: Any, activity_id: int, photo_id: int) -> ActivityPhoto:
+    """A photo of an activity the actor may see (a public one, or any in their
+    ACTIVITY_VIEW scope); elsewhere it does not exist."""
+    activity = activity_get(actor=actor, activity_id=activity_id)
+    photo = ActivityPhoto.objects.filter(pk=photo_id, activity=activity).first()
+    if photo is None:
+        raise NotFound(_("找不到该照片。"))
+    photo.activity = activity
+    return photo
+
+
+def team_activities(*, team_id: int) -> QuerySet[Activity]:
+    """The public activities (published, ongoing, finished) a team organised, newest
+    first: public, like every public activity page."""
+    return (
+        Activity.objects.filter(team_id=team_id, state__in=PUBLIC_STATES)
+        .select_related("unit")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def public_team_name(team_id: int | None) -> str:
+    """The name of a team that organised a public activity (shown on that activity's
+    page anyway); "" for any other id, so the filter reveals nothing more."""
+    if not team_id:
+        return ""
+    row = (
+        Activity.objects.filter(team_id=team_id, state__in=PUBLIC_STATES)
+        .values_list("team__name", flat=True)
+        .first()
+    )
+    return row or ""
 
 
 def staff_activity_list(*, actor: Any, **filters: Any) -> QuerySet[Activity]:

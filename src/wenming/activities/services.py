@@ -8,11 +8,15 @@ sign-ups can hold more places than the quota."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -21,8 +25,10 @@ from django.utils.translation import gettext_lazy
 
 from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
+    MAX_PHOTOS_PER_ACTIVITY,
     Activity,
     ActivityApprovalPolicy,
+    ActivityPhoto,
     ActivityState,
     CalendarFeed,
     Project,
@@ -760,3 +766,156 @@ def calendar_feed_reset(*, actor: Any) -> CalendarFeed:
         region_code=volunteer.region_id,
     )
     return feed
+
+
+# ---------------------------------------------------------------- photos
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_MAX_SIDE = 1600
+THUMBNAIL_MAX_SIDE = 480
+# Decoding a huge image costs memory; a phone photo is ~12-50 megapixels.
+PHOTO_MAX_PIXELS = 60_000_000
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def _photo_encoded(data: bytes) -> _Encoded:
+    """Check an upload by its content (Pillow, not the name or the browser's type) and
+    re-encode it: JPEG or PNG or WebP only, turned upright, at most PHOTO_MAX_SIDE px,
+    saved as a fresh JPEG without EXIF (GPS), XMP or other metadata."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    bad = RuleViolation(_("请上传 JPEG、PNG 或 WebP 格式的照片。"), field="image", code="bad_type")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in PHOTO_FORMATS:
+                    raise bad
+                if probe.width * probe.height > PHOTO_MAX_PIXELS:
+                    raise RuleViolation(_("照片像素过大。"), field="image", code="too_big")
+                probe.verify()
+            # verify() leaves the image unusable: open it again to decode it.
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+    except RuleViolation:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Warning) as exc:
+        raise bad from exc
+    if upright.mode in ("RGBA", "LA") or (upright.mode == "P" and "transparency" in upright.info):
+        rgba = upright.convert("RGBA")
+        upright = Image.new("RGB", rgba.size, (255, 255, 255))
+        upright.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        upright = upright.convert("RGB")
+
+    def jpeg(side: int) -> tuple[bytes, int, int]:
+        copy = upright.copy()
+        copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        # No exif= and no icc_profile=: nothing from the original's metadata survives.
+        copy.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+        return out.getvalue(), copy.width, copy.height
+
+    image, width, height = jpeg(PHOTO_MAX_SIDE)
+    thumbnail, _w, _h = jpeg(THUMBNAIL_MAX_SIDE)
+    return _Encoded(image=image, thumbnail=thumbnail, width=width, height=height)
+
+
+def _require_photo_manager(actor: Any, activity: Activity) -> None:
+    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+
+
+def _delete_files(*names: str) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+@transaction.atomic
+def activity_photo_add(
+    *, actor: Any, activity: Activity, upload: Any, caption: str = ""
+) -> ActivityPhoto:
+    """Add a photo to an activity: staff with ACTIVITY_MANAGE over it, never to a
+    cancelled activity, at most MAX_PHOTOS_PER_ACTIVITY (counted under the activity row
+    lock, so two uploads at once cannot make a tenth), at most 5 MB, a real JPEG, PNG or
+    WebP. Stored re-encoded under a random name, metadata stripped."""
+    _require_photo_manager(actor, activity)
+    caption = (caption or "").strip()
+    if len(caption) > 100:
+        raise RuleViolation(_("照片说明最多 100 个字。"), field="caption")
+    size = getattr(upload, "size", None)
+    if size is None or size > PHOTO_MAX_BYTES:
+        raise RuleViolation(_("照片不能超过 5 MB。"), field="image", code="too_big")
+    data = upload.read(PHOTO_MAX_BYTES + 1)
+    if len(data) > PHOTO_MAX_BYTES:
+        raise RuleViolation(_("照片不能超过 5 MB。"), field="image", code="too_big")
+    # Decoded before the lock: the slow part does not hold up other writers.
+    encoded = _photo_encoded(data)
+    locked = Activity.objects.select_for_update().get(pk=activity.pk)
+    if locked.state == S.CANCELLED:
+        raise RuleViolation(_("活动已取消，不能上传照片。"), code="cancelled")
+    photos = ActivityPhoto.objects.filter(activity=locked)
+    count = photos.count()
+    if count >= MAX_PHOTOS_PER_ACTIVITY:
+        raise RuleViolation(
+            _("每个活动最多 %(n)s 张照片。") % {"n": MAX_PHOTOS_PER_ACTIVITY}, code="too_many"
+        )
+    last_sort = photos.order_by("-sort").values_list("sort", flat=True).first()
+    stem = f"activity-photos/{locked.pk}/{secrets.token_urlsafe(16)}"
+    image_name = default_storage.save(f"{stem}.jpg", ContentFile(encoded.image))
+    thumb_name = ""
+    try:
+        thumb_name = default_storage.save(f"{stem}-thumb.jpg", ContentFile(encoded.thumbnail))
+        photo = ActivityPhoto.objects.create(
+            activity=locked,
+            image=image_name,
+            thumbnail=thumb_name,
+            width=encoded.width,
+            height=encoded.height,
+            caption=caption,
+            sort=(last_sort or 0) + 1,
+            uploaded_by=actor if actor.is_authenticated else None,
+        )
+        audit_record(
+            actor=actor,
+            verb="activity.photo_add",
+            target=photo,
+            region_code=locked.region_id,
+            changes={"caption": [None, caption], "photos": [count, count + 1]},
+        )
+    except BaseException:
+        # The rows roll back; the files would be orphans. (A rollback of a caller's
+        # outer transaction after this returns can still leave two small files.)
+        _delete_files(image_name, thumb_name)
+        raise
+    return photo
+
+
+@transaction.atomic
+def activity_photo_delete(*, actor: Any, photo: ActivityPhoto) -> None:
+    """Remove a photo: staff with ACTIVITY_MANAGE over its activity. The files go once
+    the deletion is committed."""
+    activity = Activity.objects.select_for_update().get(pk=photo.activity_id)
+    _require_photo_manager(actor, activity)
+    locked = ActivityPhoto.objects.filter(pk=photo.pk, activity=activity).first()
+    if locked is None:
+        raise NotFound(_("找不到该照片。"))
+    names = (locked.image.name or "", locked.thumbnail.name or "")
+    audit_record(
+        actor=actor,
+        verb="activity.photo_delete",
+        target=locked,
+        region_code=activity.region_id,
+        changes={"caption": [locked.caption, None]},
+    )
+    locked.delete()
+    transaction.on_commit(lambda: _delete_files(*names))

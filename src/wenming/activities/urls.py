@@ -16,5 +16,16 @@ urlpatterns = [
     path("<int:activity_id>/roster/", views.roster, name="roster"),
     path("<int:activity_id>/signup/", views.signup, name="signup"),
     path("<int:activity_id>/signup/cancel/", views.signup_cancel, name="signup_cancel"),
+    path("<int:activity_id>/photos/", views.photo_upload, name="photo_upload"),
+    path("<int:activity_id>/photos/<int:photo_id>.jpg", views.photo_file, name="photo"),
+    path(
+        "<int:activity_id>/photos/<int:photo_id>-thumb.jpg",
+        views.photo_file,
+        {"size": "thumb"},
+        name="photo_thumb",
+    ),
+    path(
+        "<int:activity_id>/photos/<int:photo_id>/delete/", views.photo_delete, name="photo_delete"
+    ),
     path("<int:activity_id>/<slug:action>/", views.activity_transition, name="transition"),
 ]

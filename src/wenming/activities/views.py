@@ -8,18 +8,32 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wenming.activities import selectors, services
 from wenming.activities.calendar import FeedEvent, calendar_document, subscription_urls
-from wenming.activities.forms import ActivityForm, ListFilterForm, TransitionForm, initial_from
-from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState, WorkItem
+from wenming.activities.forms import (
+    ActivityForm,
+    ListFilterForm,
+    PhotoUploadForm,
+    TransitionForm,
+    initial_from,
+)
+from wenming.activities.models import (
+    MAX_PHOTOS_PER_ACTIVITY,
+    Activity,
+    ActivityState,
+    SignUp,
+    SignUpState,
+    WorkItem,
+)
 from wenming.core import regions as rc
-from wenming.core.access import has_perm, in_scope
+from wenming.core.access import has_perm, in_scope, require
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
@@ -52,6 +66,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
             "towns": _towns(),
             "qs": querystring_without_page(request),
             "can_manage": has_perm(request.user, Perm.ACTIVITY_VIEW),
+            "team_name": selectors.public_team_name(filters.get("team_id")),
             **_unit_calendar_context(request, filters.get("unit_id")),
         },
     )
@@ -113,8 +128,19 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
     user = request.user
     staff_view = in_scope(user, Perm.ACTIVITY_VIEW, activity.region_id)
+    photos = selectors.activity_photos(activity=activity)
+    can_manage_photos = (
+        in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
+        and activity.state != ActivityState.CANCELLED
+    )
     return {
         "a": activity,
+        "photos": photos,
+        "can_manage_photos": can_manage_photos,
+        "photo_form": PhotoUploadForm()
+        if can_manage_photos and len(photos) < MAX_PHOTOS_PER_ACTIVITY
+        else None,
+        "max_photos": MAX_PHOTOS_PER_ACTIVITY,
         "my_signup": selectors.my_live_signup(actor=user, activity=activity),
         "is_volunteer": selectors.volunteer_of(user) is not None,
         "actions": services.allowed_actions(user, activity) if staff_view else [],
@@ -259,6 +285,70 @@ def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
     except NotFound as exc:  # public activity, but the roster is for its organisers
         raise Forbidden(_("只有主办单位可以查看报名名单。")) from exc
     return render(request, "activities/roster.html", {"a": activity, "rows": rows})
+
+
+# ---------------------------------------------------------------- photos
+
+
+@login_required
+@require_POST
+def photo_upload(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    # Refused before the form is read (the service checks again): a public activity is
+    # visible to all, but only its organisers may add to it (others get 403; outsiders
+    # of a non-public one got 404 above).
+    require(request.user, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+    form = PhotoUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择要上传的照片。"))
+        return redirect(reverse("activities:detail", args=[activity.pk]) + "#photos")
+    try:
+        services.activity_photo_add(
+            actor=request.user,
+            activity=activity,
+            upload=form.cleaned_data["image"],
+            caption=form.cleaned_data["caption"],
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已上传照片。"))
+    return redirect(reverse("activities:detail", args=[activity.pk]) + "#photos")
+
+
+@login_required
+@require_POST
+def photo_delete(request: HttpRequest, activity_id: int, photo_id: int) -> HttpResponse:
+    photo = selectors.activity_photo_get(
+        actor=request.user, activity_id=activity_id, photo_id=photo_id
+    )
+    services.activity_photo_delete(actor=request.user, photo=photo)
+    messages.success(request, _("已删除照片。"))
+    return redirect(reverse("activities:detail", args=[activity_id]) + "#photos")
+
+
+@require_GET
+def photo_file(
+    request: HttpRequest, activity_id: int, photo_id: int, size: str = "full"
+) -> FileResponse:
+    """Stream a photo (media files are not served by whitenoise): anyone may see the
+    photos of a public activity, staff those of any activity in their scope. A photo
+    never changes (a new upload is a new photo), so browsers may keep it; only a
+    public activity's photos may sit in shared caches."""
+    photo = selectors.activity_photo_get(
+        actor=request.user, activity_id=activity_id, photo_id=photo_id
+    )
+    field = photo.thumbnail if size == "thumb" else photo.image
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise NotFound(_("找不到该照片。")) from exc
+    response = FileResponse(handle, content_type="image/jpeg")
+    scope = "public" if photo.activity.is_public else "private"
+    response["Cache-Control"] = f"{scope}, max-age=86400"
+    response["Last-Modified"] = http_date(photo.created_at.timestamp())
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 @login_required

@@ -117,7 +117,7 @@ class AnswerIn(Schema):
 @router.post("/checkin/{activity_id}", response={200: AttendanceOut, **ERRORS})
 def check_in(request: HttpRequest, activity_id: int, payload: ScanIn) -> object:
     """Check the caller in with the token from the activity's QR code (idempotent)."""
-    activity = selectors.activity_for_checkin(activity_id=activity_id)
+    activity = selectors.activity_for_checkin(activity_id=activity_id, actor=request.user)
     return services.attendance_check_in(actor=request.user, activity=activity, **payload.dict())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -21,7 +21,13 @@ from wenming.records.models import (
     ServiceRecord,
 )
 from wenming.records.services import is_team_leader, require_organiser, volunteer_of
-from wenming.volunteers.models import Membership, MembershipRole, MembershipStatus, Volunteer
+from wenming.volunteers.models import (
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Volunteer,
+    VolunteerStatus,
+)
 
 AUDIT_VERBS = {
     "attendance.check_in": pgettext_lazy("audit verb", "扫码签到"),
@@ -52,9 +58,22 @@ CHECKIN_FIELDS = (
 )  # fmt: skip
 
 
-def activity_for_checkin(*, activity_id: int) -> Activity:
-    """A public activity (published, ongoing or finished) to check in to; else 404."""
-    activity = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id).first()
+def activity_for_checkin(*, activity_id: int, actor: Any = None) -> Activity:
+    """A public activity (published, ongoing or finished) to check in to; else 404.
+
+    Given an authenticated actor, the same query also answers which of their volunteer
+    records holds a place on it (`checkin_volunteer_id`: an active volunteer, signed up
+    and not waitlisted; None if none), so that the burst's check-in reads once."""
+    activities = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id)
+    if getattr(actor, "is_authenticated", False):
+        place = SignUp.objects.filter(
+            activity_id=OuterRef("pk"),
+            volunteer__user_id=actor.pk,
+            volunteer__status=VolunteerStatus.ACTIVE,
+            state=SignUpState.SIGNED_UP,
+        ).values("volunteer_id")[:1]
+        activities = activities.annotate(checkin_volunteer_id=Subquery(place))
+    activity = activities.first()
     if activity is None or not activity.is_public:
         raise NotFound(_("找不到该活动。"))
     return activity

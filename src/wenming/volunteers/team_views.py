@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wenming.activities.selectors import team_activities
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, prefixes_for, subtree_q
 from wenming.core.errors import Forbidden, RuleViolation
@@ -26,6 +27,8 @@ from wenming.volunteers.models import Membership, MembershipStatus, Team, Volunt
 from wenming.volunteers.team_forms import ReasonForm, TeamForm
 
 MEMBERS_PER_PAGE = 50
+# The team page shows its latest public activities; the rest are on the activity list.
+TEAM_ACTIVITIES_SHOWN = 10
 
 
 class TeamFilters(NamedTuple):
@@ -104,7 +107,10 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, team: Team) -> dict[str, Any]:
     access = teams.team_access(actor=request.user, team=team)
     members = paginate(request, teams.team_members(access=access), MEMBERS_PER_PAGE)
+    activities = list(team_activities(team_id=team.pk)[: TEAM_ACTIVITIES_SHOWN + 1])
     return {
+        "activities": activities[:TEAM_ACTIVITIES_SHOWN],
+        "more_activities": len(activities) > TEAM_ACTIVITIES_SHOWN,
         "team": team,
         "access": access,
         "members": members,
