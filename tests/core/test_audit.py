@@ -395,8 +395,11 @@ def test_audit_page_query_count_is_constant(cast, login, viewer):
     many, rows_many = queries_after_adding(45)
     assert 5 <= rows_few < 25 and rows_many == 25
     assert few == many
-    # session, user, grants, count, page
-    assert many == 5, many
+    # session (none when it comes from the Redis cache), user, grants, count, page
+    from django.conf import settings
+
+    cached_session = settings.SESSION_ENGINE.endswith("cached_db")
+    assert many == (4 if cached_session else 5), many
 
 
 def test_pagination_clamps_to_the_last_page(cast, login):
