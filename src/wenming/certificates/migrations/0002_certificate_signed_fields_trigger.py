@@ -7,6 +7,8 @@ certificate, and every foreign key to one PROTECTs it."""
 
 from django.db import migrations
 
+from wenming.core.vendor_sql import vendor_sql
+
 SIGNED = [
     "number", "volunteer_id", "unit_id", "region_id", "volunteer_number", "volunteer_name",
     "id_type", "id_masked", "unit_name", "period_start", "period_end", "minutes", "content",
@@ -54,21 +56,13 @@ DROP FUNCTION IF EXISTS certificates_certificate_refuse_update();
 """
 
 
-def _run(sql_by_vendor):
-    def run(apps, schema_editor):
-        sql = sql_by_vendor.get(schema_editor.connection.vendor)
-        if sql:
-            schema_editor.execute(sql)
-
-    return run
-
 
 class Migration(migrations.Migration):
     dependencies = [("certificates", "0001_certificates_and_requests")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        vendor_sql(
+            {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP},
+            {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN},
         )
     ]

@@ -5,6 +5,8 @@ operator can still purge by retention policy and test databases can be flushed."
 
 from django.db import migrations
 
+from wenming.core.vendor_sql import vendor_sql
+
 SQLITE_UP = """
 CREATE TRIGGER IF NOT EXISTS core_auditevent_no_update
 BEFORE UPDATE ON core_auditevent
@@ -31,21 +33,12 @@ DROP FUNCTION IF EXISTS core_auditevent_refuse_update();
 """
 
 
-def _run(sql_by_vendor):
-    def run(apps, schema_editor):
-        sql = sql_by_vendor.get(schema_editor.connection.vendor)
-        if sql:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        vendor_sql(
+            {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP},
+            {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN},
         )
     ]

@@ -5,6 +5,8 @@ databases can be flushed; the application never deletes records."""
 
 from django.db import migrations
 
+from wenming.core.vendor_sql import vendor_sql
+
 SQLITE_UP = """
 CREATE TRIGGER IF NOT EXISTS records_servicerecord_confirmed_immutable
 BEFORE UPDATE ON records_servicerecord
@@ -33,21 +35,12 @@ DROP FUNCTION IF EXISTS records_servicerecord_refuse_update();
 """
 
 
-def _run(sql_by_vendor):
-    def run(apps, schema_editor):
-        sql = sql_by_vendor.get(schema_editor.connection.vendor)
-        if sql:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("records", "0001_attendance_service_records")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        vendor_sql(
+            {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP},
+            {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN},
         )
     ]
