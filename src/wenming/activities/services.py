@@ -545,7 +545,7 @@ def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = N
             signup.save()
     except IntegrityError as exc:  # the same volunteer from two tabs at once
         raise RuleViolation(_("您已经报名了该活动。"), code="duplicate") from exc
-    locked.save(update_fields=["signed_up_count", "waitlist_seq"])
+    locked.save(update_fields=["signed_up_count", "waitlist_seq", "updated_at"])
     audit_record(
         actor=actor,
         verb="signup.create",
@@ -586,7 +586,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
                      "position": [position, None]},
         )  # fmt: skip
     if promoted:
-        activity.save(update_fields=["signed_up_count"])
+        activity.save(update_fields=["signed_up_count", "updated_at"])
     return promoted
 
 
@@ -614,7 +614,7 @@ def signup_cancel(
     locked.save(update_fields=["state", "position", "cancelled_at", "cancel_reason"])
     if was_signed_up:
         locked_activity.signed_up_count -= 1
-        locked_activity.save(update_fields=["signed_up_count"])
+        locked_activity.save(update_fields=["signed_up_count", "updated_at"])
     audit_record(
         actor=actor,
         verb="signup.cancel",
@@ -885,6 +885,7 @@ def activity_photo_add(
             sort=(last_sort or 0) + 1,
             uploaded_by=actor if actor.is_authenticated else None,
         )
+        _touch(locked)
         audit_record(
             actor=actor,
             verb="activity.photo_add",
@@ -898,6 +899,12 @@ def activity_photo_add(
         _delete_files(image_name, thumb_name)
         raise
     return photo
+
+
+def _touch(activity: Activity) -> None:
+    """Mark the activity changed (its card shows the first photo): the public list's
+    cached cards are keyed on the latest `updated_at`."""
+    activity.save(update_fields=["updated_at"])
 
 
 @transaction.atomic
@@ -918,4 +925,5 @@ def activity_photo_delete(*, actor: Any, photo: ActivityPhoto) -> None:
         changes={"caption": [locked.caption, None]},
     )
     locked.delete()
+    _touch(activity)
     transaction.on_commit(lambda: _delete_files(*names))
