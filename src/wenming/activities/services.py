@@ -45,6 +45,7 @@ from wenming.core.audit import (
     audit_insert_select_sql,
     audit_record,
     audit_sql_params,
+    column_sql,
     diff,
     snapshot,
 )
@@ -582,7 +583,7 @@ def _signup_sql() -> str:
     a, s = Activity._meta, SignUp._meta
 
     def c(meta: Any, name: str) -> str:
-        return qn(meta.get_field(name).column)
+        return column_sql(meta.model, name)
 
     count, quota, seq = c(a, "signed_up_count"), c(a, "quota"), c(a, "waitlist_seq")
     signup_columns = ", ".join(

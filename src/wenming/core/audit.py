@@ -72,6 +72,14 @@ def audit_record(
     )
 
 
+def column_sql(model: type[models.Model], name: str) -> str:
+    """The quoted column of a model's field, for hand-written SQL."""
+    from django.db import connection
+
+    field: Any = model._meta.get_field(name)
+    return str(connection.ops.quote_name(field.column))
+
+
 def audit_insert_select_sql(*, source: str, target_id: str, target_label: str, changes: str) -> str:
     """PostgreSQL: `INSERT INTO <audit table> ... SELECT ... FROM <source>`, one event per
     row of `source` (a CTE name), for services that write their row and its event in a
@@ -80,13 +88,11 @@ def audit_insert_select_sql(*, source: str, target_id: str, target_label: str, c
     Identifiers come from the model's metadata; every value is a parameter."""
     from django.db import connection
 
-    qn = connection.ops.quote_name
-    meta = AuditEvent._meta
     names = ["created_at", "actor", "actor_label", "verb", "target_type", "region_code",
              "ip", "note", "target_id", "target_label", "changes"]  # fmt: skip
-    columns = ", ".join(qn(meta.get_field(n).column) for n in names)
+    columns = ", ".join(column_sql(AuditEvent, n) for n in names)
     return (
-        f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
         "SELECT %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text, %s::text, "
         f"%s::inet, '', ({target_id})::text, ({target_label})::text, ({changes})::jsonb "
         f"FROM {source}"

@@ -22,7 +22,12 @@ from django.utils.translation import gettext as _
 
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
 from wenming.core.access import in_scope, require
-from wenming.core.audit import audit_insert_select_sql, audit_record, audit_sql_params
+from wenming.core.audit import (
+    audit_insert_select_sql,
+    audit_record,
+    audit_sql_params,
+    column_sql,
+)
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.records.checkin import distance_m, token_check
@@ -256,7 +261,7 @@ def _attendance_audited_sql() -> str:
     a = Attendance._meta
 
     def columns(names: list[str]) -> str:
-        return ", ".join(qn(a.get_field(n).column) for n in names)
+        return ", ".join(column_sql(Attendance, n) for n in names)
 
     a_fields = ["activity", "volunteer", "checked_in_at", "checked_in_how",
                 "checked_out_at", "checked_out_how", "check_in_distance_m", "manual_by",
