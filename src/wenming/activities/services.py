@@ -20,6 +20,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -211,6 +212,19 @@ def activity_transition(
         changes={"state": [before, locked.state]},
         note=reason,
     )
+    if locked.state == S.CANCELLED:
+        _notify_volunteers(
+            volunteer_ids=list(
+                SignUp.objects.filter(activity=locked, state__in=LIVE_SIGNUP_STATES).values_list(
+                    "volunteer_id", flat=True
+                )
+            ),
+            activity=locked,
+            verb="activity.cancel",
+            title=_("活动已取消：“%(t)s”") % {"t": locked.title},
+            body=_("原定 %(when)s 的活动取消了。原因：%(r)s")
+            % {"when": _when(locked), "r": reason},
+        )
     return locked
 
 
@@ -660,6 +674,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
     """Give free places to the earliest waitlisted volunteers. The caller holds the
     activity row lock."""
     promoted = 0
+    promoted_volunteers: list[int] = []
     now = timezone.now()
     while activity.signed_up_count < activity.quota:
         first = (
@@ -677,6 +692,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
         first.save(update_fields=["state", "position", "promoted_at"])
         activity.signed_up_count += 1
         promoted += 1
+        promoted_volunteers.append(first.volunteer_id)
         audit_record(
             actor=actor,
             verb="signup.promote",
@@ -687,7 +703,41 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
         )  # fmt: skip
     if promoted:
         activity.save(update_fields=["signed_up_count", "updated_at"])
+        _notify_volunteers(
+            volunteer_ids=promoted_volunteers,
+            activity=activity,
+            verb="signup.promote",
+            title=_("候补成功：您已获得“%(t)s”的名额") % {"t": activity.title},
+            body=_("活动时间：%(when)s，地点：%(venue)s。如不能参加，请及时取消报名。")
+            % {"when": _when(activity), "venue": activity.venue or activity.address},
+        )
     return promoted
+
+
+def _when(activity: Activity) -> str:
+    return timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _notify_volunteers(
+    *, volunteer_ids: list[int], activity: Activity, verb: str, title: str, body: str
+) -> None:
+    """Tell these volunteers (in the app and by SMS) about a change to their place,
+    inside the caller's transaction."""
+    from wenming.accounts.models import User
+    from wenming.notifications.services import notify
+
+    users = User.objects.filter(
+        pk__in=Volunteer.objects.filter(pk__in=volunteer_ids, user__isnull=False).values("user_id")
+    )
+    notify(
+        recipients=list(users),
+        verb=verb,
+        title=title,
+        body=body,
+        url=reverse("activities:detail", args=[activity.pk]),
+        region_code=activity.region_id,
+        sms=True,
+    )
 
 
 @transaction.atomic
