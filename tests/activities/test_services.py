@@ -575,3 +575,22 @@ def test_a_subcategory_in_use_stays_under_its_work_item(cast, net):
         )
     assert exc.value.field == "work_item"
     assert Subcategory.objects.get(pk=sub.pk).work_item == "customs"
+
+
+def test_signup_needs_the_skills_the_activity_asks_for(cast, net, people):
+    from wenming.volunteers.models import Skill
+
+    first_aid, music = (
+        Skill.objects.get_or_create(name="急救")[0],
+        Skill.objects.get_or_create(name="器乐")[0],
+    )
+    activity = published(cast.station_admin, net.station)
+    activity.skills.set([first_aid, music])
+    volunteer = Volunteer.objects.get(user=people[0])
+    volunteer.skills.set([music])
+    _refused_signup(people[0], activity, "missing_skills")
+    with pytest.raises(RuleViolation) as exc:
+        services.signup_create(actor=people[0], activity=activity)
+    assert "急救" in exc.value.message and "器乐" not in exc.value.message
+    volunteer.skills.add(first_aid)
+    assert services.signup_create(actor=people[0], activity=activity).state == "signed_up"

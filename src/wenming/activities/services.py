@@ -546,7 +546,9 @@ def _require_signup_open(activity: Activity, now: dt.datetime) -> None:
 def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = None) -> SignUp:
     """Sign the acting volunteer up: a place while places remain, else the next waitlist
     position. Only registered (active) volunteers, only published activities, only
-    inside the sign-up window, one live sign-up per volunteer. The activity row is
+    inside the sign-up window, one live sign-up per volunteer, who has every skill the
+    activity asks for (a skill is the volunteer's own claim, kept on their profile). The
+    activity row is
     locked first, so concurrent sign-ups queue and the count is always right.
 
     Everyone signs up at once when a popular activity opens, and they queue on that one
@@ -560,6 +562,18 @@ def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = N
         activity_id=activity.pk, volunteer=volunteer, state__in=LIVE_SIGNUP_STATES
     ).exists():
         raise RuleViolation(_("您已经报名了该活动。"), code="duplicate")
+    missing = list(
+        Skill.objects.filter(activity=activity)
+        .exclude(pk__in=volunteer.skills.values("pk"))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if missing:
+        raise RuleViolation(
+            _("本活动需要这些技能：%(s)s。如您具备，请先在“我的”里补充技能再报名。")
+            % {"s": "、".join(missing)},
+            code="missing_skills",
+        )
     if connection.vendor == "postgresql":
         return _signup_in_one_statement(
             actor=actor, activity=activity, volunteer=volunteer, now=now
