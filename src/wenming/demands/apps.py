@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DemandsConfig(AppConfig):
+    name = "wenming.demands"
+    label = "demands"
+    verbose_name = _("群众点单")
+
+    def ready(self) -> None:
+        from wenming.core.models import VERB_LABELS
+        from wenming.demands import selectors
+
+        VERB_LABELS.update(selectors.AUDIT_VERBS)
