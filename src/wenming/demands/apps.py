@@ -8,7 +8,10 @@ class DemandsConfig(AppConfig):
     verbose_name = _("群众点单")
 
     def ready(self) -> None:
+        from wenming.core.home import register_counter
         from wenming.core.models import VERB_LABELS
         from wenming.demands import selectors
 
         VERB_LABELS.update(selectors.AUDIT_VERBS)
+        for counter in selectors.home_counters():
+            register_counter(counter)

@@ -282,6 +282,25 @@ class Order(models.Model):
         return self.state in CLOSED_STATES
 
 
+EVENT_LABELS = {
+    "submit": _("提交点单"),
+    "accept": _("受理"),
+    "reject": _("不予受理"),
+    "dispatch": _("派单"),
+    "open_grab": _("发布抢单"),
+    "recall": _("收回重派"),
+    "take": _("接单"),
+    "grab": _("抢单"),
+    "decline": _("拒单"),
+    "complete": _("办结"),
+    "rate": _("评价"),
+    "cancel": _("关闭"),
+    "withdraw": _("群众撤单"),
+    "remind": _("群众催单"),
+    "escalate": _("超时上报"),
+}
+
+
 class OrderEvent(models.Model):
     """One step on an order's timeline: who, what, when, from which state to which.
     Append-only: written by the services, never edited or deleted."""
@@ -318,6 +337,10 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.action}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
 
 
 class PhotoKind(models.TextChoices):

@@ -38,6 +38,7 @@ from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.demands import notify, ratelimit
+from wenming.demands.models import EVENT_LABELS as MODEL_EVENT_LABELS
 from wenming.demands.models import (
     LIVE_STATES,
     MAX_COMPLETION_PHOTOS,
@@ -139,12 +140,7 @@ TRANSITIONS: dict[str, Transition] = {
 SYSTEM_LABEL = gettext_lazy("系统")
 RESIDENT_LABEL = gettext_lazy("群众")
 
-EVENT_LABELS: dict[str, str | Promise] = {
-    "submit": gettext_lazy("提交点单"),
-    "remind": gettext_lazy("群众催单"),
-    "escalate": gettext_lazy("超时上报"),
-    **{t.action: t.label for t in TRANSITIONS.values()},
-}
+EVENT_LABELS = MODEL_EVENT_LABELS
 
 
 def _refuse(order: Order, transition: Transition) -> RuleViolation:
