@@ -20,6 +20,7 @@ urlpatterns = [
     path("certificates/", include("wenming.certificates.urls")),
     path("demands/", include("wenming.demands.urls")),
     path("verify/", include("wenming.certificates.verify_urls")),
+    path("notifications/", include("wenming.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),
