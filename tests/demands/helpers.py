@@ -11,6 +11,7 @@ from wenming.core.models import AuditEvent
 from wenming.core.roles import Role
 from wenming.demands import services
 from wenming.demands.models import MenuItem, Order, OrderEvent, OrderPhoto, OrderState
+from wenming.notifications.models import Notification, OutboxMessage
 from wenming.records.models import ServiceRecord
 from wenming.volunteers.models import (
     Membership,
@@ -93,6 +94,8 @@ def state() -> tuple[Any, ...]:
         list(OrderPhoto.objects.order_by("id").values()),
         list(ServiceRecord.objects.order_by("id").values()),
         AuditEvent.objects.count(),
+        Notification.objects.count(),
+        OutboxMessage.objects.count(),
     )
 
 

@@ -76,7 +76,7 @@ def test_providing_team_and_skills_outrank_distance(cast, net):
 
 def test_load_rating_and_response_history(cast, net):
     item = menu_item(cast.station_admin, net.station)
-    busy, busy_leader = team_with_leader(cast.station_admin, net.station, 1, "忙队")
+    busy, _busy_leader = team_with_leader(cast.station_admin, net.station, 1, "忙队")
     good, good_leader = team_with_leader(cast.station_admin, net.station, 2, "好队")
     # 忙队 has two orders on hand; 好队 did one and was rated 5 stars.
     for n in range(2):

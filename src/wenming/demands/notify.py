@@ -6,15 +6,15 @@ delivers them."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
-from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 
 from wenming.accounts.models import User
 from wenming.core.roles import ROLE_PERMS, Perm, Role
 from wenming.network.models import Unit
+from wenming.notifications.services import notify, notify_phone
 from wenming.volunteers.models import Membership, MembershipRole, MembershipStatus
 
 # The roles that handle orders at a unit (the system admin is not on duty anywhere).
@@ -63,34 +63,24 @@ def send(
     region_code: str = "",
     sms: bool = False,
 ) -> int:
-    """In-app notifications (and SMS when asked) for `recipients`."""
-    service = _service()
-    people = [u for u in recipients if u is not None]
-    if not people or service is None:
-        return 0
-    return int(
-        service.notify(
-            recipients=people,
-            verb=verb,
-            title=title,
-            body=body,
-            url=url,
-            region_code=region_code,
-            sms=sms,
-        )
+    """In-app notifications (and SMS when asked) for `recipients`, in the caller's
+    transaction."""
+    return notify(
+        recipients=recipients,
+        verb=verb,
+        title=title,
+        body=body,
+        url=url,
+        region_code=region_code,
+        sms=sms,
     )
 
 
 def send_phone(*, phone: str, text: str, verb: str, region_code: str = "") -> None:
     """An SMS to a resident without an account (queued in the outbox)."""
-    service = _service()
-    if service is not None:
-        service.notify_phone(phone=phone, text=text, verb=verb, region_code=region_code)
+    notify_phone(phone=phone, text=text, verb=verb, region_code=region_code)
 
 
-def _service() -> Any:
-    # Until the notifications app is installed the steps are silent (timeline only).
-    try:
-        return importlib.import_module("wenming.notifications.services")
-    except ModuleNotFoundError:
-        return None
+def absolute(path: str) -> str:
+    """A link for a text message: WENMING_PUBLIC_URL + path when it is set."""
+    return settings.WENMING_PUBLIC_URL + path

@@ -695,7 +695,7 @@ def _create(*, actor: Any, data: OrderInput, channel: str, now: dt.datetime | No
         url=notify.manage_url(order.pk),
         region_code=order.region_id,
     )
-    link = private_link(order, token)
+    link = notify.absolute(private_link(order, token))
     notify.send_phone(
         phone=values["phone"],
         text=_("您的点单已提交，订单号 %(n)s。查看进度和评价：%(l)s")
