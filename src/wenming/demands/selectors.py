@@ -143,7 +143,7 @@ def staff_order(*, actor: Any, order_id: int) -> Order:
     )
     if order is None:
         raise NotFound(_("找不到该订单。"))
-    services._require_view(actor, order)
+    services.require_view(actor, order)
     return order
 
 

@@ -154,7 +154,7 @@ def _refuse(order: Order, transition: Transition) -> RuleViolation:
 # ---------------------------------------------------------------- who may do what
 
 
-def _require_view(actor: Any, order: Order) -> None:
+def require_view(actor: Any, order: Order) -> None:
     """Outsiders (neither the order's village nor its unit in their scope) get 404."""
     if in_scope(actor, Perm.DEMAND_VIEW, order.region_id) or in_scope(
         actor, Perm.DEMAND_VIEW, order.unit.region_id
@@ -169,9 +169,9 @@ def can_manage(actor: Any, order: Order) -> bool:
     return in_scope(actor, Perm.DEMAND_MANAGE, order.unit.region_id)
 
 
-def _require_manager(actor: Any, order: Order) -> None:
+def require_manager(actor: Any, order: Order) -> None:
     """Staff over the unit the order has landed on; viewers are read-only (403)."""
-    _require_view(actor, order)
+    require_view(actor, order)
     if not can_manage(actor, order):
         raise Forbidden(_("只有受理单位的工作人员可以处理该订单。"))
 
@@ -203,7 +203,7 @@ def is_assignee(actor: Any, order: Order) -> bool:
 def _require_assignee(actor: Any, order: Order) -> None:
     if is_assignee(actor, order):
         return
-    _require_manager(actor, order)
+    require_manager(actor, order)
 
 
 def eligible_teams(order: Order) -> Any:
@@ -761,7 +761,7 @@ def order_by_link(number: str, token: str) -> Order:
 def order_accept(*, actor: Any, order: Order, note: str = "") -> Order:
     """The unit where the order landed takes it on (审单)."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     _check(locked, "accept")
     now = timezone.now()
     return _move(
@@ -779,7 +779,7 @@ def order_reject(*, actor: Any, order: Order, reason: str) -> Order:
     """The unit declines the order with a reason; the reason is shown only to the
     requester (on the private page and by SMS)."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     transition = _check(locked, "reject")
     reason = _reason(transition, reason)
     now = timezone.now()
@@ -829,7 +829,7 @@ def order_dispatch(
     """Dispatch an accepted order to one team or one volunteer with a deadline (派单).
     The team must be active; the volunteer registered (active)."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     _check(locked, "dispatch")
     if (team is None) == (volunteer is None):
         raise RuleViolation(_("请选择一个服务队或一名志愿者。"), field="assignee")
@@ -878,7 +878,7 @@ def order_dispatch(
 def order_open_for_grab(*, actor: Any, order: Order, due_at: dt.datetime | None = None) -> Order:
     """Open an accepted order to the eligible teams (抢单): the first to accept wins."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     _check(locked, "open_grab")
     now = timezone.now()
     deadline = _deadline(locked, due_at, now)
@@ -898,7 +898,7 @@ def order_open_for_grab(*, actor: Any, order: Order, due_at: dt.datetime | None 
 def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
     """Take a dispatched or open order back to be dispatched again."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     transition = _check(locked, "recall")
     reason = _reason(transition, reason)
     return _move(
@@ -918,7 +918,7 @@ def order_take(*, actor: Any, order: Order) -> Order:
     """The assignee (the team's leader, or the volunteer) accepts a dispatched order
     (接单); a manager may record it on their behalf."""
     locked = _locked(order)
-    _require_view(actor, locked)
+    require_view(actor, locked)
     _check(locked, "take")
     _require_assignee(actor, locked)
     now = timezone.now()
@@ -998,7 +998,7 @@ def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
     """The assignee declines a dispatched order with a reason; it goes back to the unit
     to be dispatched again."""
     locked = _locked(order)
-    _require_view(actor, locked)
+    require_view(actor, locked)
     transition = _check(locked, "decline")
     _require_assignee(actor, locked)
     reason = _reason(transition, reason)
@@ -1077,7 +1077,7 @@ def order_complete(
     part. Each volunteer's minutes become a PENDING service record of the order's unit,
     to be confirmed by its staff like any activity's records (谁组织谁记录)."""
     locked = _locked(order)
-    _require_view(actor, locked)
+    require_view(actor, locked)
     _check(locked, "complete")
     _require_assignee(actor, locked)
     note = (note or "").strip()
@@ -1182,7 +1182,7 @@ def order_rate(*, order: Order, token: str, stars: int, comment: str = "") -> Or
 def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     """Staff close an unfinished order with a reason."""
     locked = _locked(order)
-    _require_manager(actor, locked)
+    require_manager(actor, locked)
     transition = _check(locked, "cancel")
     reason = _reason(transition, reason)
     now = timezone.now()
@@ -1372,7 +1372,7 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
     """The requester's name and phone, for the staff of the order's unit and the
     assignee while the order is theirs. Every reveal is audited."""
     order = Order.objects.select_related("unit").get(pk=order.pk)
-    _require_view(actor, order)
+    require_view(actor, order)
     allowed = can_manage(actor, order) or (
         is_assignee(actor, order) and order.state in (S.DISPATCHED, S.TAKEN)
     )
