@@ -15,3 +15,9 @@ class DemandsConfig(AppConfig):
         VERB_LABELS.update(selectors.AUDIT_VERBS)
         for counter in selectors.home_counters():
             register_counter(counter)
+
+        from wenming.core.demo import Seed, register_seed
+        from wenming.demands.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_demands
+
+        VERB_LABELS[DEMO_VERB] = DEMO_VERB_LABEL
+        register_seed(Seed("demands", 50, seed_demands))
