@@ -161,7 +161,8 @@ def seed_demands() -> dict[str, int]:
             actor=station_admin,
             data=data,
             channel=Channel.PHONE,
-            now=now - dt.timedelta(days=len(ORDERS) - index, hours=3),
+            # Recent enough that the escalation job leaves them where they are for now.
+            now=now - dt.timedelta(hours=len(ORDERS) - index),
         )
         ctx = {
             "station": station_admin, "leader": leader, "team": team, "name": name,
@@ -169,9 +170,17 @@ def seed_demands() -> dict[str, int]:
         }  # fmt: skip
         _advance(order, target, ctx)
         created["orders"] += 1
-    # The oldest waiting order was not taken on in time: it went up to the institute.
-    overdue = Order.objects.filter(state=S.SUBMITTED, region_id=DEMO_VILLAGE).order_by("id").first()
-    if overdue is not None:
-        services.order_escalate(order=overdue, now=now)
+    # One order was not taken on in time: it went up to the institute.
+    late = services.order_create(
+        actor=station_admin,
+        data=services.OrderInput(
+            name="蒋大爷", phone="13900000099", region_code=DEMO_VILLAGE, kind="help",
+            address="马庄村6组", details="屋顶漏雨，想请人帮忙看看。",
+        ),
+        channel=Channel.PHONE,
+        now=now - dt.timedelta(hours=30),
+    )  # fmt: skip
+    services.order_escalate(order=late, now=now)
+    created["orders"] += 1
     audit_record(actor=None, verb=DEMO_VERB, target=None, region_code=DEMO_COUNTY, changes=created)
     return created
