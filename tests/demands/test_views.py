@@ -62,7 +62,7 @@ def test_anonymous_order_lands_on_the_private_page(client, item):
     assert re.fullmatch(rf"/demands/o/{order.number}/[-_A-Za-z0-9]{{43}}/", path)
     text = response.content.decode()
     assert order.number in text and "点单成功" in text
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "王大爷" not in text and RESIDENT_PHONE not in text
 
 

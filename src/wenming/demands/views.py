@@ -166,7 +166,8 @@ def track(request: HttpRequest, number: str, token: str) -> HttpResponse:
     order = services.order_by_link(number, token)
     response = render(request, "demands/track.html", _track_context(order, token))
     # The URL is the key: never leak it to other sites or caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # (same-origin, not no-referrer: the page's own forms must still send their Origin.)
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 
