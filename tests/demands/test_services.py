@@ -547,3 +547,29 @@ def test_timeline_records_every_step(cast, item, team):
         ("dispatch", cast.station_admin.name),
         ("take", team.leader.name),
     ]
+
+
+def test_key_rotation_re_encrypts_the_requester(cast, item, settings):
+    import base64
+    import hashlib
+
+    from wenming.core.keyrotation import data_key_rotate
+
+    # The development key everything was written under so far (see crypto._keyring).
+    dev = hashlib.sha256(b"wenming-dev:" + settings.SECRET_KEY.encode()).digest()
+    old = base64.b64encode(dev).decode()
+    new = base64.b64encode(b"n" * 32).decode()
+    order = submit(item)
+    settings.WENMING_DATA_KEY = f"{new},{old}"
+    data_key_rotate()
+    order.refresh_from_db()
+    settings.WENMING_DATA_KEY = new
+    assert crypto.decrypt(order.requester_phone_cipher) == RESIDENT_PHONE
+    assert crypto.decrypt(order.requester_name_cipher) == "王大爷"
+    assert order.requester_phone_digest == crypto.digest(RESIDENT_PHONE)
+    # The phone's rate limits and staff search keep finding it.
+    from wenming.demands import selectors
+
+    assert list(selectors.staff_order_list(actor=cast.station_admin, search=RESIDENT_PHONE)) == [
+        order
+    ]

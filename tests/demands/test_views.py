@@ -247,3 +247,28 @@ def test_figures_page(client, login, cast, item):
     submit(item)
     response = login(cast.county_admin).get(reverse("demands:figures"))
     assert response.status_code == 200 and "马庄新时代文明实践站" in response.content.decode()
+
+
+def test_unit_confirms_the_order_records_on_the_order_page(client, login, cast, item, team):
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    leader = Volunteer.objects.get(user=team.leader)
+    services.order_complete(
+        actor=team.leader,
+        order=order,
+        note="好",
+        participants=[services.Participant(leader.pk, 50)],
+    )
+    url = reverse("demands:manage_action", args=[order.pk, "confirm_records"])
+    assert login(cast.supervisor).post(url).status_code == 403
+    c = login(cast.station_admin)
+    assert (
+        "confirm-records"
+        in c.get(reverse("demands:manage_detail", args=[order.pk])).content.decode()
+    )
+    c.post(url)
+    assert ServiceRecord.objects.get(order=order).status == "confirmed"
+    leader.refresh_from_db()
+    assert leader.confirmed_minutes == 50

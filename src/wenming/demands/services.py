@@ -1392,3 +1392,23 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
 
 def who_label(actor: Any) -> str:
     return actor_label(actor if getattr(actor, "is_authenticated", False) else None)
+
+
+# ---------------------------------------------------------------- the order's service records
+
+
+@transaction.atomic
+def order_records_confirm(*, actor: Any, order: Order) -> int:
+    """Confirm the pending service records of a completed order, by the records rules
+    (the organising unit's staff confirm; see records.services.record_confirm)."""
+    from wenming.records.services import record_confirm
+
+    locked = _locked(order)
+    require_view(actor, locked)
+    count = 0
+    for record in ServiceRecord.objects.filter(order=locked, status=RecordStatus.PENDING).order_by(
+        "id"
+    ):
+        record_confirm(actor=actor, record=record)
+        count += 1
+    return count

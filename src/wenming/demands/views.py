@@ -34,6 +34,7 @@ from wenming.demands.models import (
     OrderState,
     RequestKind,
 )
+from wenming.records.models import RecordStatus
 from wenming.volunteers.models import Team, Volunteer
 
 # ---------------------------------------------------------------- forms
@@ -318,6 +319,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         ranking.rank_candidates(order) if manager and order.state == OrderState.ACCEPTED else []
     )
     default_due = timezone.localtime(order.respond_by + dt.timedelta(days=2))
+    records = list(order.service_records.select_related("volunteer").order_by("id"))
     return {
         "order": order,
         "events": selectors.staff_timeline(order),
@@ -332,7 +334,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
             else []
         ),
         "default_due": default_due.strftime("%Y-%m-%dT%H:%M"),
-        "records": order.service_records.select_related("volunteer").order_by("id"),
+        "records": records,
+        "pending_records": manager and any(r.status == RecordStatus.PENDING for r in records),
     }
 
 
@@ -438,6 +441,10 @@ def manage_action(request: HttpRequest, order_id: int, action: str) -> HttpRespo
             )
         elif action == "cancel":
             services.order_cancel(actor=actor, order=order, reason=reason)
+        elif action == "confirm_records":
+            count = services.order_records_confirm(actor=actor, order=order)
+            messages.success(request, _("已确认 %(n)s 条服务记录。") % {"n": count})
+            return redirect(back)
         else:
             raise NotFound(_("未知的操作。"))
     except RuleViolation as exc:
