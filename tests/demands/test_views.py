@@ -272,3 +272,23 @@ def test_unit_confirms_the_order_records_on_the_order_page(client, login, cast, 
     assert ServiceRecord.objects.get(order=order).status == "confirmed"
     leader.refresh_from_db()
     assert leader.confirmed_minutes == 50
+
+
+def test_tasks_page_query_count_is_constant(
+    client, login, cast, item, team, django_assert_num_queries
+):
+    def open_order(n):
+        order = submit(item, phone=f"1390001{n:04d}")
+        services.order_accept(actor=cast.station_admin, order=order)
+        services.order_open_for_grab(actor=cast.station_admin, order=order)
+
+    open_order(0)
+    c = login(team.leader)
+    c.get(reverse("demands:tasks"))
+    with django_assert_num_queries(14) as ctx:
+        c.get(reverse("demands:tasks"))
+    for n in range(1, 4):
+        open_order(n)
+    with django_assert_num_queries(len(ctx)):
+        text = c.get(reverse("demands:tasks")).content.decode()
+    assert text.count("抢单</button>") == 4

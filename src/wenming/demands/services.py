@@ -223,14 +223,31 @@ def eligible_teams(order: Order) -> Any:
 
 
 def grabbable_order_ids(actor: Any, order_ids: Sequence[int] | None = None) -> set[int]:
-    """Open orders (state open) that a team the actor leads may grab."""
-    teams = led_team_ids(actor)
-    if not teams:
+    """Open orders (state open) that a team the actor leads may grab: the same rule as
+    `eligible_teams`, for many orders in three queries."""
+    led = led_team_ids(actor)
+    if not led:
         return set()
-    orders = Order.objects.filter(state=S.OPEN).select_related("unit")
+    regions = list(
+        Team.objects.filter(pk__in=led, is_active=True).values_list("region_id", flat=True)
+    )
+    orders = Order.objects.filter(state=S.OPEN)
     if order_ids is not None:
         orders = orders.filter(pk__in=order_ids)
-    return {o.pk for o in orders if eligible_teams(o).filter(pk__in=teams).exists()}
+    rows = list(orders.values_list("pk", "menu_item_id", "unit__region_id"))
+    providers: dict[int, set[int]] = {}
+    for item_id, team_id in MenuItem.teams.through.objects.filter(
+        menuitem_id__in=[r[1] for r in rows if r[1]], team__is_active=True
+    ).values_list("menuitem_id", "team_id"):
+        providers.setdefault(item_id, set()).add(team_id)
+    result = set()
+    for pk, item_id, unit_region in rows:
+        if item_id in providers:
+            if providers[item_id] & led:
+                result.add(pk)
+        elif any(r.startswith(rc.prefix_of(unit_region)) for r in regions):
+            result.add(pk)
+    return result
 
 
 def allowed_actions(actor: Any, order: Order) -> list[Transition]:
