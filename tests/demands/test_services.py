@@ -573,3 +573,17 @@ def test_key_rotation_re_encrypts_the_requester(cast, item, settings):
     assert list(selectors.staff_order_list(actor=cast.station_admin, search=RESIDENT_PHONE)) == [
         order
     ]
+
+
+def test_internal_steps_stay_off_the_residents_timeline(cast, item, team):
+    from wenming.demands import selectors
+
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_decline(actor=team.leader, order=order, reason="队里有矛盾")
+    services.order_open_for_grab(actor=cast.station_admin, order=order)
+    services.order_recall(actor=cast.station_admin, order=order, reason="内部调整")
+    public = [e.action for e in selectors.public_timeline(order)]
+    assert public == ["submit", "accept", "dispatch", "open_grab"]
+    assert [e.action for e in selectors.staff_timeline(order)][-2:] == ["open_grab", "recall"]

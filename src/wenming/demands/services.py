@@ -332,6 +332,7 @@ def _move(
     volunteer: Volunteer | None = None,
     who: str | Promise = SYSTEM_LABEL,
     note: str = "",
+    public: bool = True,
 ) -> Order:
     """Move a locked order along `action`: state, the fields in `changes`, one event on
     the timeline and one audit event."""
@@ -353,6 +354,7 @@ def _move(
         volunteer=volunteer,
         at=now,
         who=who,
+        public=public,
     )
     audit_record(
         actor=actor,
@@ -924,6 +926,7 @@ def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
         action="recall",
         reason=reason,
         changes={"assigned_team": None, "assigned_volunteer": None, "complete_by": None},
+        public=False,  # an internal step: the resident's page does not show it
     )
 
 
@@ -1028,6 +1031,7 @@ def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
         changes={"assigned_team": None, "assigned_volunteer": None, "complete_by": None},
         team=team,
         volunteer=volunteer,
+        public=False,  # the team's reason is for the unit, not the resident
     )
     notify.send(
         recipients=notify.unit_staff(locked.unit),
