@@ -587,3 +587,25 @@ def test_internal_steps_stay_off_the_residents_timeline(cast, item, team):
     public = [e.action for e in selectors.public_timeline(order)]
     assert public == ["submit", "accept", "dispatch", "open_grab"]
     assert [e.action for e in selectors.staff_timeline(order)][-2:] == ["open_grab", "recall"]
+
+
+def test_completion_respects_the_daily_cap_of_the_ledger(cast, item, team, settings):
+    settings.SERVICE_MINUTES_PER_DAY = 100
+    leader = Volunteer.objects.get(user=team.leader)
+    minutes = []
+    for n in range(2):
+        order, _token = _taken(cast, item, team) if n == 0 else _taken2(cast, item, team)
+        services.order_complete(
+            actor=team.leader, order=order, note="好",
+            participants=[services.Participant(leader.pk, 80)],
+        )  # fmt: skip
+        minutes.append(ServiceRecord.objects.get(order=order).minutes)
+    assert minutes == [80, 20]
+
+
+def _taken2(cast, item, team):
+    order = submit(item, phone="13900000555")
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    return Order.objects.get(pk=order.pk), order.link_token

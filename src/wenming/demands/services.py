@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -1127,7 +1128,16 @@ def order_complete(
         _store_photo(order=locked, kind=PhotoKind.COMPLETION, data=blob, actor=actor)
     day = timezone.localtime(now).date()
     place = (locked.address or locked.region.name)[:200]
+    cap = settings.SERVICE_MINUTES_PER_DAY
     for p in people:
+        # The ledger's daily cap is per volunteer (as for activities): what their other
+        # live records of the day already count.
+        counted = ServiceRecord.objects.filter(
+            volunteer_id=p.volunteer_id,
+            date=day,
+            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
+        ).aggregate(total=Sum("minutes"))["total"]
+        minutes = min(p.minutes, max(0, cap - (counted or 0)))
         record = ServiceRecord.objects.create(
             volunteer_id=p.volunteer_id,
             order=locked,
@@ -1137,7 +1147,7 @@ def order_complete(
             place=place,
             content=_("群众点单：%(t)s") % {"t": locked.title},
             served_people=1,
-            minutes=p.minutes,
+            minutes=minutes,
             status=RecordStatus.PENDING,
         )
         audit_record(
@@ -1145,7 +1155,7 @@ def order_complete(
             verb="record.create",
             target=record,
             region_code=record.region_id,
-            changes={"minutes": [None, p.minutes], "order": [None, locked.pk]},
+            changes={"minutes": [None, minutes], "order": [None, locked.pk]},
         )
     _sms_requester(
         locked,
