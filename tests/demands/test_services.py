@@ -609,3 +609,13 @@ def _taken2(cast, item, team):
     services.order_dispatch(actor=cast.station_admin, order=order, team=team)
     services.order_take(actor=team.leader, order=order)
     return Order.objects.get(pk=order.pk), order.link_token
+
+
+def test_menu_teams_must_be_in_the_county(cast, net):
+    from tests.demands.helpers import make_team
+
+    outside = make_team(net.other_center, "外县队")
+    before = state()
+    with pytest.raises(RuleViolation) as exc:
+        menu_item(cast.sysadmin, net.center, team_ids=[outside.pk])
+    assert exc.value.field == "team_ids" and state() == before
