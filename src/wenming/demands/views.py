@@ -35,7 +35,7 @@ from wenming.demands.models import (
     RequestKind,
 )
 from wenming.records.models import RecordStatus
-from wenming.volunteers.models import Team, Volunteer
+from wenming.volunteers.models import Skill, Team, Volunteer
 
 # ---------------------------------------------------------------- forms
 
@@ -499,6 +499,9 @@ class MenuItemForm(forms.Form):
     team_ids = forms.TypedMultipleChoiceField(
         label=gettext_lazy("服务队"), coerce=int, required=False
     )
+    skill_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("所需技能（派单推荐时参考）"), coerce=int, required=False
+    )
     is_active = forms.BooleanField(label=gettext_lazy("上架"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -529,6 +532,7 @@ def menu_edit(request: HttpRequest, item_id: int | None = None) -> HttpResponse:
             "response_hours": item.response_hours,
             "complete_hours": item.complete_hours,
             "team_ids": list(item.teams.values_list("pk", flat=True)),
+            "skill_ids": list(item.skills.values_list("pk", flat=True)),
             "is_active": item.is_active,
         }
     form = MenuItemForm(request.POST or None, initial=initial)
@@ -537,6 +541,9 @@ def menu_edit(request: HttpRequest, item_id: int | None = None) -> HttpResponse:
     ]
     form.fields["team_ids"].choices = [  # type: ignore[attr-defined]
         (t.pk, t.name) for t in selectors.teams_for_menu(request.user)
+    ]
+    form.fields["skill_ids"].choices = [  # type: ignore[attr-defined]
+        (k.pk, k.name) for k in Skill.objects.all()
     ]
     if request.method == "POST" and form.is_valid():
         try:
