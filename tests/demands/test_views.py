@@ -292,3 +292,19 @@ def test_tasks_page_query_count_is_constant(
     with django_assert_num_queries(len(ctx)):
         text = c.get(reverse("demands:tasks")).content.decode()
     assert text.count("抢单</button>") == 4
+
+
+def test_volunteer_sees_the_order_record_in_my_records(client, login, cast, item, team):
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    leader = Volunteer.objects.get(user=team.leader)
+    services.order_complete(
+        actor=team.leader,
+        order=order,
+        note="好",
+        participants=[services.Participant(leader.pk, 45)],
+    )
+    text = login(team.leader).get(reverse("records:mine")).content.decode()
+    assert "群众点单：上门理发" in text and "待确认" in text
