@@ -619,3 +619,14 @@ def test_menu_teams_must_be_in_the_county(cast, net):
     with pytest.raises(RuleViolation) as exc:
         menu_item(cast.sysadmin, net.center, team_ids=[outside.pk])
     assert exc.value.field == "team_ids" and state() == before
+
+
+def test_the_timeline_is_append_only_in_the_database(item):
+    from django.db import DatabaseError, transaction
+
+    order = submit(item)
+    event = OrderEvent.objects.get(order=order)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        OrderEvent.objects.filter(pk=event.pk).update(note="改写")
+    event.refresh_from_db()
+    assert event.note != "改写"
