@@ -38,6 +38,8 @@ class Perm(enum.StrEnum):
     PERSONAL_REVEAL = "personal.reveal"  # reveal one ID or phone number (audited)
     ACTIVITY_VIEW = "activity.view"  # activities in any state, their rosters
     ACTIVITY_MANAGE = "activity.manage"  # create, edit, move activities through their states
+    DEMAND_VIEW = "demand.view"  # residents' orders (masked), the service menu, figures
+    DEMAND_MANAGE = "demand.manage"  # review, dispatch, close orders; edit the service menu
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -53,6 +55,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
         }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
@@ -66,6 +70,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
         }
     ),
     Role.STATION_ADMIN: frozenset(
@@ -77,10 +83,18 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_MANAGE,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
         }
     ),
     Role.SUPERVISOR: frozenset(
-        {Perm.NETWORK_VIEW, Perm.AUDIT_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.VOLUNTEER_VIEW,
+            Perm.ACTIVITY_VIEW,
+            Perm.DEMAND_VIEW,
+        }
     ),
     Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}),
     Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
