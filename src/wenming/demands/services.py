@@ -1392,3 +1392,13 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
 
 def who_label(actor: Any) -> str:
     return actor_label(actor if getattr(actor, "is_authenticated", False) else None)
+
+
+@transaction.atomic
+def order_submit_api(*, data: OrderInput, now: dt.datetime | None = None) -> Order:
+    """An order posted by an outside system on a resident's behalf (an Open311 client:
+    channel 接口). The client is authorised and rate-limited by its caller
+    (`wenming.open311.services`); the per-phone limit applies as on the web form."""
+    phone = normalize_phone(data.phone)
+    ratelimit.order_hit(phone_digest=crypto.digest(phone), ip="")
+    return _create(actor=None, data=data, channel=Channel.API, now=now)
