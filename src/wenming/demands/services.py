@@ -1443,3 +1443,13 @@ def order_records_confirm(*, actor: Any, order: Order) -> int:
         record_confirm(actor=actor, record=record)
         count += 1
     return count
+
+
+@transaction.atomic
+def order_submit_api(*, data: OrderInput, now: dt.datetime | None = None) -> Order:
+    """An order posted by an outside system on a resident's behalf (an Open311 client:
+    channel 接口). The client is authorised and rate-limited by its caller
+    (`wenming.open311.services`); the per-phone limit applies as on the web form."""
+    phone = normalize_phone(data.phone)
+    ratelimit.order_hit(phone_digest=crypto.digest(phone), ip="")
+    return _create(actor=None, data=data, channel=Channel.API, now=now)
