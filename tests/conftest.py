@@ -144,9 +144,13 @@ def login(client):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
     yield
+    # A request in English leaves English active in this thread; the next test starts
+    # in the default language, as a new request would.
+    translation.deactivate()
 
 
 def pytest_collection_modifyitems(config, items):

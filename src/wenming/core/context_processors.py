@@ -34,19 +34,22 @@ def _is_volunteer(request: HttpRequest, user: Any) -> bool:
 def site(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None else set()
+    nav = {
+        "network": has_perm(user, Perm.NETWORK_VIEW),
+        "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
+        "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
+        "admin_site": has_perm(user, Perm.ADMIN_SITE),
+        "open311": has_perm(user, Perm.GRANTS_MANAGE),
+        "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
+        "me": _is_volunteer(request, user),
+        "demands": has_perm(user, Perm.DEMAND_VIEW),
+        "tasks": _is_volunteer(request, user),
+    }
+    # Staff pages sit in one 管理 menu, so the bar fits a laptop screen.
+    nav["staff"] = any(nav[k] for k in ("network", "volunteers", "certificates", "admin_site"))
     return {
         "elderly_mode": request.COOKIES.get(ELDERLY_COOKIE) == "1",
-        "nav": {
-            "network": has_perm(user, Perm.NETWORK_VIEW),
-            "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
-            "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
-            "admin_site": has_perm(user, Perm.ADMIN_SITE),
-            "open311": has_perm(user, Perm.GRANTS_MANAGE),
-            "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
-            "me": _is_volunteer(request, user),
-            "demands": has_perm(user, Perm.DEMAND_VIEW),
-            "tasks": _is_volunteer(request, user),
-        },
+        "nav": nav,
         "my_roles": [Role(r).label for r in sorted(roles)],
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
     }
