@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "wenming.activities",
     "wenming.records",
     "wenming.certificates",
+    "wenming.households",
 ]
 
 MIDDLEWARE = [

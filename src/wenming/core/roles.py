@@ -38,6 +38,8 @@ class Perm(enum.StrEnum):
     PERSONAL_REVEAL = "personal.reveal"  # reveal one ID or phone number (audited)
     ACTIVITY_VIEW = "activity.view"  # activities in any state, their rosters
     ACTIVITY_MANAGE = "activity.manage"  # create, edit, move activities through their states
+    HOUSEHOLD_VIEW = "household.view"  # the household contact register (十必联), masked
+    HOUSEHOLD_MANAGE = "household.manage"  # households, contact persons, assignments, events
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -53,6 +55,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
@@ -66,6 +70,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.STATION_ADMIN: frozenset(
@@ -77,10 +83,18 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_MANAGE,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.SUPERVISOR: frozenset(
-        {Perm.NETWORK_VIEW, Perm.AUDIT_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.VOLUNTEER_VIEW,
+            Perm.ACTIVITY_VIEW,
+            Perm.HOUSEHOLD_VIEW,
+        }
     ),
     Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}),
     Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
