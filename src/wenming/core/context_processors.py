@@ -42,6 +42,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
             "admin_site": has_perm(user, Perm.ADMIN_SITE),
             "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
+            "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
             "me": _is_volunteer(request, user),
         },
         "my_roles": [Role(r).label for r in sorted(roles)],

@@ -359,6 +359,10 @@ class Figures:
         return round(self.answered_in_time * 100 / due) if due else None
 
     @property
+    def kind_counts(self) -> list[tuple[str, int]]:
+        return [(str(k.label), self.by_kind.get(k.value, 0)) for k in EventKind]
+
+    @property
     def median_response_hours(self) -> float | None:
         if self.median_response_minutes is None:
             return None
@@ -511,6 +515,10 @@ def can_manage(actor: Any, region_code: str) -> bool:
 
 def can_view_register(actor: Any) -> bool:
     return has_perm(actor, Perm.HOUSEHOLD_VIEW)
+
+
+def manage_roots(actor: Any) -> list[str]:
+    return [rc.normalize(p) for p in prefixes_for(actor, Perm.HOUSEHOLD_MANAGE)]
 
 
 def view_roots(actor: Any) -> list[str]:

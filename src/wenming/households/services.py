@@ -804,8 +804,10 @@ def visit_log(
         locked_event = HouseholdEvent.objects.select_for_update().get(pk=event.pk)
         if locked_event.state not in (EventState.OPEN, EventState.ANSWERED):
             raise RuleViolation(_("该事项已经办结或撤销。"), field="event")
-        if happened_at < locked_event.reported_at:
+        # Pages give minutes: a contact in the minute of the report counts from the report.
+        if happened_at < locked_event.reported_at.replace(second=0, microsecond=0):
             raise RuleViolation(_("联系时间不能早于事项报告时间。"), field="happened_at")
+        happened_at = max(happened_at, locked_event.reported_at)
     if close:
         if locked_event is None:
             raise RuleViolation(_("请选择要办结的事项。"), field="event")
