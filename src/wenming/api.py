@@ -5,6 +5,7 @@ from wenming.activities.api import router as activities_router
 from wenming.certificates.api import router as certificates_router
 from wenming.core.api import api, audit_router
 from wenming.network.api import router as network_router
+from wenming.notifications.api import router as notifications_router
 from wenming.records.api import router as records_router
 from wenming.volunteers.api import router as volunteers_router
 from wenming.volunteers.team_api import router as teams_router
@@ -17,5 +18,6 @@ api.add_router("/teams", teams_router)
 api.add_router("/activities", activities_router)
 api.add_router("/records", records_router)
 api.add_router("/certificates", certificates_router)
+api.add_router("/notifications", notifications_router)
 
 __all__ = ["api"]

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "wenming.activities",
     "wenming.records",
     "wenming.certificates",
+    "wenming.notifications",
     "wenming.households",
 ]
 
@@ -264,6 +265,9 @@ SERVICE_MINUTES_PER_DAY = env_int("SERVICE_MINUTES_PER_DAY", 8 * 60)
 # downloaded from; set it when staff work on an internal host name).
 WENMING_CERT_KEY = env_str("WENMING_CERT_KEY")
 WENMING_PUBLIC_URL = env_str("WENMING_PUBLIC_URL").rstrip("/")
+# Where text messages go (a dotted path to a class with send(phone, text)); the default
+# only writes them to the log, since no SMS provider is reachable from here.
+WENMING_SMS_BACKEND = env_str("WENMING_SMS_BACKEND", "wenming.notifications.sms.LoggingSmsBackend")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True

@@ -19,6 +19,7 @@ urlpatterns = [
     path("checkin/", include("wenming.records.checkin_urls")),
     path("certificates/", include("wenming.certificates.urls")),
     path("verify/", include("wenming.certificates.verify_urls")),
+    path("notifications/", include("wenming.notifications.urls")),
     path("households/", include("wenming.households.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
