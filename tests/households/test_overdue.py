@@ -12,6 +12,7 @@ import time_machine
 from tests.households.helpers import T0, contact, household
 from wenming.households import selectors, services, tasks
 from wenming.households.models import AlertLevel, AlertSubject, OverdueAlert
+from wenming.notifications.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)
@@ -35,6 +36,10 @@ def test_an_emergency_not_contacted_in_two_hours_alerts_the_contact_then_the_sta
     first = services.overdue_scan(now=T0 + 2 * H)
     assert (first.event_alerts, first.notified) == (1, 1)
     assert alerts() == [(AlertSubject.EVENT, AlertLevel.CONTACT)]
+    notes = Notification.objects.filter(verb="household.overdue_event")
+    assert [n.recipient_id for n in notes] == [c.user_id]
+    assert notes.get().url == f"/households/events/{event.pk}/"
+    assert OutboxMessage.objects.filter(verb="household.overdue_event").count() == 1
     # Run again and again: no second alert for the same overdue.
     assert services.overdue_scan(now=T0 + 3 * H).event_alerts == 0
     escalated = services.overdue_scan(now=T0 + 4 * H)  # twice the limit: the station
@@ -45,6 +50,8 @@ def test_an_emergency_not_contacted_in_two_hours_alerts_the_contact_then_the_sta
         (AlertSubject.EVENT, AlertLevel.STATION),
     ]
     assert services.overdue_scan(now=T0 + 10 * H).event_alerts == 0
+    recipients = Notification.objects.filter(verb="household.overdue_event").order_by("id")
+    assert [n.recipient_id for n in recipients] == [c.user_id, cast.station_admin.pk]
     texts = list(event.entries.values_list("text", flat=True))
     assert texts[-2:] == ["超时提醒已发给联系人", "超时已上报站点"]
 

@@ -23,6 +23,7 @@ from wenming.households.models import (
     HouseholdMember,
     ReportChannel,
 )
+from wenming.notifications.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -300,9 +301,16 @@ def test_a_visit_by_the_contact_person_answers_then_closes_an_event(cast):
     h = household(cast.station_admin, 1)
     c = contact(cast.county_admin)
     services.assignment_create(actor=cast.station_admin, household=h, contact=c, kind="group")
+    staff_event = services.event_report(
+        actor=cast.station_admin, household=h, kind="emergency", summary="摔倒", now=T0
+    )
+    note = Notification.objects.get(verb="household.event")
+    assert note.recipient_id == c.user_id and note.url == f"/households/events/{staff_event.pk}/"
+    assert OutboxMessage.objects.filter(verb="household.event").count() == 1  # 急事: SMS too
     event = services.event_report(
         actor=c.user, household=h, kind="illness", summary="老人住院", now=T0
     )
+    assert Notification.objects.filter(verb="household.event").count() == 1  # not to oneself
     assert event.channel == ReportChannel.CONTACT
     at = T0 + dt.timedelta(hours=3)
     services.visit_log(

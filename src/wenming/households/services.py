@@ -47,8 +47,8 @@ from wenming.households.models import (
     Visit,
     new_report_code,
 )
-from wenming.households.notifying import send
 from wenming.network.models import Region, RoleGrant
+from wenming.notifications.services import notify
 
 # ---------------------------------------------------------------- settings
 
@@ -652,7 +652,7 @@ def _create_event(
         to_state=EventState.OPEN,
     )
     recipients = [c.user for c in contacts_of(household) if c.user_id != getattr(actor, "pk", None)]
-    send(
+    notify(
         recipients=recipients,
         verb="household.event",
         title=_("包挂户有新事项：%(kind)s") % {"kind": EventKind(kind).label},
@@ -940,7 +940,7 @@ def _raise_alert(
         "address": household.address,
         "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
     }
-    alert.recipients = send(
+    alert.recipients = notify(
         recipients=recipients,
         verb=f"household.overdue_{subject}",
         title=title,
