@@ -13,6 +13,9 @@ class HouseholdsConfig(AppConfig):
         from wenming.households import selectors
 
         VERB_LABELS.update(selectors.AUDIT_VERBS)
+        from wenming.households.excel import AUDIT_VERBS as EXCEL_VERBS
+
+        VERB_LABELS.update(EXCEL_VERBS)
         for counter in selectors.home_counters():
             register_counter(counter)
 

@@ -517,6 +517,17 @@ def can_view_register(actor: Any) -> bool:
     return has_perm(actor, Perm.HOUSEHOLD_VIEW)
 
 
+def manageable_villages(actor: Any) -> list[tuple[str, str]]:
+    """The villages where the actor manages households, named with their town."""
+    villages = scoped(
+        Region.objects.filter(level=rc.Level.VILLAGE), actor, Perm.HOUSEHOLD_MANAGE, "code"
+    ).select_related("parent")
+    return [
+        (r.code, f"{r.parent.name if r.parent else ''} · {r.name}")
+        for r in villages.order_by("code")
+    ]
+
+
 def manage_roots(actor: Any) -> list[str]:
     return [rc.normalize(p) for p in prefixes_for(actor, Perm.HOUSEHOLD_MANAGE)]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wenming.households import views
+from wenming.households import excel_views, views
 
 app_name = "households"
 urlpatterns = [
@@ -26,4 +26,8 @@ urlpatterns = [
     path("members/<int:member_id>/reveal/", views.member_reveal, name="member_reveal"),
     path("assignments/<int:assignment_id>/end/", views.unassign, name="unassign"),
     path("report/<str:code>/", views.report, name="report"),
+    path("excel/import/", excel_views.excel_import, name="excel_import"),
+    path("excel/template/", excel_views.excel_template, name="excel_template"),
+    path("excel/jobs/<int:job_id>/", excel_views.excel_job, name="excel_job"),
+    path("excel/export/", excel_views.excel_export, name="excel_export"),
 ]

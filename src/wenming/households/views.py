@@ -24,7 +24,7 @@ from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import has_perm, in_scope, scoped
+from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.middleware import current_ip
 from wenming.core.paging import paginate, querystring_without_page
@@ -62,14 +62,7 @@ def _require_view(request: HttpRequest) -> None:
 
 
 def _villages(actor: Any) -> list[tuple[str, str]]:
-    """The villages where the actor manages households, named with their town."""
-    villages = scoped(
-        Region.objects.filter(level=rc.Level.VILLAGE), actor, Perm.HOUSEHOLD_MANAGE, "code"
-    ).select_related("parent")
-    return [
-        (r.code, f"{r.parent.name if r.parent else ''} · {r.name}")
-        for r in villages.order_by("code")
-    ]
+    return selectors.manageable_villages(actor)
 
 
 def _flash(request: HttpRequest, exc: RuleViolation) -> None:
