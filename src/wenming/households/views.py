@@ -207,6 +207,7 @@ def _detail(
             "event_form": EventForm(),
             "reason_form": ReasonForm(),
             "revealed": revealed,
+            "now": timezone.now(),
             "report_url": request.build_absolute_uri(
                 reverse("households:report", args=[household.report_code])
             ),
