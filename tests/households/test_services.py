@@ -416,3 +416,24 @@ def test_the_household_reports_through_its_card_code(cast):
         services.event_report_by_household(code=old, kind="difficulty", summary="x")
     assert Household.objects.get(pk=h.pk).report_code != old
     assert len(state()[4]) == len(before[4])  # no event was added
+
+
+def test_no_table_holds_a_members_plaintext_name_or_phone(cast):
+    """Dump every table with raw SQL after a create, a reveal and a reported event."""
+    from django.db import connection
+
+    h = household(
+        cast.station_admin,
+        1,
+        members=[services.MemberInput("欧阳明月", "head", 1950, "13512347777")],
+    )
+    services.member_reveal(actor=cast.institute_admin, member=h.members.get(), what="phone")
+    services.event_report_by_household(
+        code=h.report_code, kind="illness", summary="发烧", phone="13512348888"
+    )
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            dump = str(cursor.fetchall())
+            for secret in ("欧阳明月", "13512347777", "13512348888"):
+                assert secret not in dump, (table, secret)
