@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "wenming.records",
     "wenming.certificates",
     "wenming.notifications",
+    "wenming.demands",
     "wenming.households",
 ]
 

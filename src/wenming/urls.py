@@ -18,6 +18,7 @@ urlpatterns = [
     path("records/", include("wenming.records.urls")),
     path("checkin/", include("wenming.records.checkin_urls")),
     path("certificates/", include("wenming.certificates.urls")),
+    path("demands/", include("wenming.demands.urls")),
     path("verify/", include("wenming.certificates.verify_urls")),
     path("notifications/", include("wenming.notifications.urls")),
     path("households/", include("wenming.households.urls")),

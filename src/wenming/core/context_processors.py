@@ -44,6 +44,8 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
             "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
             "me": _is_volunteer(request, user),
+            "demands": has_perm(user, Perm.DEMAND_VIEW),
+            "tasks": _is_volunteer(request, user),
         },
         "my_roles": [Role(r).label for r in sorted(roles)],
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),

@@ -38,6 +38,8 @@ class Perm(enum.StrEnum):
     PERSONAL_REVEAL = "personal.reveal"  # reveal one ID or phone number (audited)
     ACTIVITY_VIEW = "activity.view"  # activities in any state, their rosters
     ACTIVITY_MANAGE = "activity.manage"  # create, edit, move activities through their states
+    DEMAND_VIEW = "demand.view"  # residents' orders (masked), the service menu, figures
+    DEMAND_MANAGE = "demand.manage"  # review, dispatch, close orders; edit the service menu
     HOUSEHOLD_VIEW = "household.view"  # the household contact register (十必联), masked
     HOUSEHOLD_MANAGE = "household.manage"  # households, contact persons, assignments, events
 
@@ -55,6 +57,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
             Perm.HOUSEHOLD_VIEW,
             Perm.HOUSEHOLD_MANAGE,
         }
@@ -70,6 +74,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PERSONAL_REVEAL,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
             Perm.HOUSEHOLD_VIEW,
             Perm.HOUSEHOLD_MANAGE,
         }
@@ -83,6 +89,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_MANAGE,
             Perm.ACTIVITY_VIEW,
             Perm.ACTIVITY_MANAGE,
+            Perm.DEMAND_VIEW,
+            Perm.DEMAND_MANAGE,
             Perm.HOUSEHOLD_VIEW,
             Perm.HOUSEHOLD_MANAGE,
         }
@@ -93,6 +101,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.VOLUNTEER_VIEW,
             Perm.ACTIVITY_VIEW,
+            Perm.DEMAND_VIEW,
             Perm.HOUSEHOLD_VIEW,
         }
     ),

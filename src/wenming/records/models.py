@@ -98,6 +98,15 @@ class ServiceRecord(models.Model):
         related_name="service_records",
         verbose_name=_("活动"),
     )
+    # The resident's order the volunteer served (resident demand, 群众点单).
+    order = models.ForeignKey(
+        "demands.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_records",
+        verbose_name=_("群众点单"),
+    )
     # The attendance the record was computed from (one record per attendance).
     attendance = models.OneToOneField(
         Attendance,

@@ -1,0 +1,50 @@
+"""Anti-abuse limits on ordering without an account, counted in the Django cache
+(shared by every worker when the cache is Redis).
+
+A fixed window per key: the first hit creates the counter with the window as its
+expiry; every hit increments it atomically (cache.incr). Over the limit, the hit is
+refused with a clear message and the counter is not reset, so a flood stays refused
+until the window ends."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from wenming.core.errors import RuleViolation
+
+# (how many, per how many seconds)
+PER_PHONE_HOUR = (3, 3600)
+PER_PHONE_DAY = (10, 86400)
+PER_IP_HOUR = (20, 3600)
+
+
+def _hit(key: str, limit: int, window: int) -> bool:
+    """Count one hit on `key`; True while within the limit."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        count = 1
+    return count <= limit
+
+
+def order_hit(*, phone_digest: str, ip: str) -> None:
+    """Count an order from a phone (by its keyed hash, never the number) and an IP."""
+    if ip and not _hit(f"demands:rl:ip:{ip}", *PER_IP_HOUR):
+        raise RuleViolation(
+            _("此网络提交的点单太多了，请一小时后再试，或拨打服务热线。"), code="rate_limited"
+        )
+    if not _hit(f"demands:rl:ph:{phone_digest}:h", *PER_PHONE_HOUR):
+        raise RuleViolation(
+            _("同一手机号一小时内最多点单 %(n)s 次，请稍后再试。") % {"n": PER_PHONE_HOUR[0]},
+            code="rate_limited",
+            field="phone",
+        )
+    if not _hit(f"demands:rl:ph:{phone_digest}:d", *PER_PHONE_DAY):
+        raise RuleViolation(
+            _("同一手机号一天内最多点单 %(n)s 次，请明天再试。") % {"n": PER_PHONE_DAY[0]},
+            code="rate_limited",
+            field="phone",
+        )

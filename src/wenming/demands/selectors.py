@@ -1,0 +1,306 @@
+"""Reads about resident demand: the public menu and board (no personal data), staff
+lists scoped to DEMAND_VIEW, the assignee's tasks, and the figures per unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from wenming.core import crypto
+from wenming.core import regions as rc
+from wenming.core.access import in_scope, scope_q, scoped, subtree_q
+from wenming.core.errors import NotFound
+from wenming.core.home import HomeCounter
+from wenming.core.roles import Perm
+from wenming.demands import services
+from wenming.demands.models import (
+    DONE_STATES,
+    MenuItem,
+    Order,
+    OrderEvent,
+    OrderPhoto,
+    OrderState,
+)
+from wenming.network.models import Region, Unit
+from wenming.volunteers.models import MembershipStatus, Team, Volunteer, VolunteerStatus
+
+AUDIT_VERBS = {
+    "menu.create": pgettext_lazy("audit verb", "新建服务菜单项"),
+    "menu.update": pgettext_lazy("audit verb", "修改服务菜单项"),
+    "order.submit": pgettext_lazy("audit verb", "群众点单"),
+    "order.accept": pgettext_lazy("audit verb", "受理点单"),
+    "order.reject": pgettext_lazy("audit verb", "不予受理点单"),
+    "order.dispatch": pgettext_lazy("audit verb", "派单"),
+    "order.open_grab": pgettext_lazy("audit verb", "发布抢单"),
+    "order.recall": pgettext_lazy("audit verb", "收回订单"),
+    "order.take": pgettext_lazy("audit verb", "接单"),
+    "order.grab": pgettext_lazy("audit verb", "抢单"),
+    "order.decline": pgettext_lazy("audit verb", "拒单"),
+    "order.complete": pgettext_lazy("audit verb", "办结订单"),
+    "order.rate": pgettext_lazy("audit verb", "评价订单"),
+    "order.cancel": pgettext_lazy("audit verb", "关闭订单"),
+    "order.withdraw": pgettext_lazy("audit verb", "群众撤单"),
+    "order.remind": pgettext_lazy("audit verb", "群众催单"),
+    "order.escalate": pgettext_lazy("audit verb", "超时上报"),
+    "order.reveal": pgettext_lazy("audit verb", "查看点单联系方式"),
+}
+
+
+# ---------------------------------------------------------------- the public
+
+
+def menu_for_village(region_code: str) -> list[tuple[Region, list[MenuItem]]]:
+    """The menus a resident of a village sees: the village's (its station and points),
+    the town's and the county's, nearest first. Two queries."""
+    if not rc.is_valid(region_code) or rc.level_of(region_code) != rc.Level.VILLAGE:
+        return []
+    codes = services.menu_regions(region_code)
+    regions = Region.objects.in_bulk(codes)
+    items = (
+        MenuItem.objects.filter(region_id__in=codes, is_active=True, unit__is_active=True)
+        .select_related("unit", "subcategory")
+        .order_by("work_item", "title", "id")
+    )
+    grouped: dict[str, list[MenuItem]] = {code: [] for code in codes}
+    for item in items:
+        grouped[item.region_id].append(item)
+    return [(regions[c], grouped[c]) for c in codes if c in regions]
+
+
+def public_board(*, town: str = "") -> QuerySet[Order]:
+    """Completed orders for the public board (公示): no personal data is selected."""
+    orders = Order.objects.filter(state__in=DONE_STATES)
+    if town and rc.is_valid(town):
+        orders = orders.filter(subtree_q("region", rc.prefix_of(town)))
+    return (
+        orders.select_related("region", "assigned_team", "unit")
+        .only(
+            "id", "title", "kind", "work_item", "state", "completed_at", "rating",
+            "region__name", "assigned_team__name", "unit__name", "assigned_volunteer_id",
+        )
+        .order_by("-completed_at", "-id")
+    )  # fmt: skip
+
+
+def public_timeline(order: Order) -> QuerySet[OrderEvent]:
+    return order.events.filter(public=True).order_by("at", "id")
+
+
+def villages() -> QuerySet[Region]:
+    return Region.objects.filter(level=rc.Level.VILLAGE).order_by("code")
+
+
+def towns() -> QuerySet[Region]:
+    return Region.objects.filter(level=rc.Level.TOWN).order_by("code")
+
+
+# ---------------------------------------------------------------- staff
+
+
+def _order_scope(actor: Any) -> Q:
+    return scope_q(actor, Perm.DEMAND_VIEW, "region") | scope_q(
+        actor, Perm.DEMAND_VIEW, "unit__region"
+    )
+
+
+def staff_order_list(
+    *, actor: Any, state: str = "", search: str = "", low: bool = False
+) -> QuerySet[Order]:
+    """Orders in the actor's DEMAND_VIEW scope (the resident's village or the unit it
+    is with), newest first; search by order number or exact phone number."""
+    orders = Order.objects.filter(_order_scope(actor))
+    if state in OrderState.values:
+        orders = orders.filter(state=state)
+    if low:
+        orders = orders.filter(low_rating=True)
+    search = (search or "").strip()
+    if search:
+        query = Q(number__iexact=search) | Q(title__icontains=search)
+        digits = search.replace(" ", "")
+        if digits.isdigit() and len(digits) == 11:
+            query |= Q(requester_phone_digest__in=crypto.digests(digits))
+        orders = orders.filter(query)
+    return orders.select_related(
+        "unit", "region", "assigned_team", "assigned_volunteer", "menu_item"
+    ).order_by("-requested_at", "-id")
+
+
+def staff_order(*, actor: Any, order_id: int) -> Order:
+    """One order for its detail page: staff in scope, the assignee, or a leader of a
+    team that may grab it; anyone else 404."""
+    order = (
+        Order.objects.select_related(
+            "unit", "region", "assigned_team", "assigned_volunteer", "menu_item", "created_by"
+        )
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("找不到该订单。"))
+    services.require_view(actor, order)
+    return order
+
+
+def staff_timeline(order: Order) -> QuerySet[OrderEvent]:
+    return order.events.select_related("team", "volunteer", "unit").order_by("at", "id")
+
+
+def order_photos(order: Order) -> QuerySet[OrderPhoto]:
+    return order.photos.order_by("id")
+
+
+def photo_for(*, actor: Any, photo_id: int) -> OrderPhoto:
+    photo = OrderPhoto.objects.select_related("order").filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound(_("找不到该照片。"))
+    staff_order(actor=actor, order_id=photo.order_id)
+    return photo
+
+
+def my_tasks(*, actor: Any) -> dict[str, list[Order]]:
+    """For a team leader or volunteer: orders dispatched to them, being served by them,
+    and open ones their teams may grab."""
+    teams = services.led_team_ids(actor)
+    mine = Q(assigned_team_id__in=teams)
+    if getattr(actor, "is_authenticated", False):
+        mine |= Q(assigned_volunteer__user_id=actor.pk)
+    base = Order.objects.select_related("region", "unit", "assigned_team", "menu_item")
+    grab_ids = services.grabbable_order_ids(actor)
+    return {
+        "dispatched": list(base.filter(mine, state=OrderState.DISPATCHED).order_by("respond_by")),
+        "taken": list(base.filter(mine, state=OrderState.TAKEN).order_by("complete_by")),
+        "open": list(base.filter(pk__in=grab_ids).order_by("requested_at")),
+        "done": list(base.filter(mine, state__in=DONE_STATES).order_by("-completed_at")[:10]),
+    }
+
+
+def led_teams(actor: Any) -> QuerySet[Team]:
+    return Team.objects.filter(pk__in=services.led_team_ids(actor)).order_by("name")
+
+
+def team_members(order: Order) -> list[Volunteer]:
+    if order.assigned_team_id:
+        return list(
+            Volunteer.objects.filter(
+                memberships__team_id=order.assigned_team_id,
+                memberships__status=MembershipStatus.ACTIVE,
+                status=VolunteerStatus.ACTIVE,
+            ).order_by("name", "id")
+        )
+    if order.assigned_volunteer_id:
+        return list(Volunteer.objects.filter(pk=order.assigned_volunteer_id))
+    return []
+
+
+def staff_menu_list(*, actor: Any) -> QuerySet[MenuItem]:
+    return (
+        scoped(MenuItem.objects.all(), actor, Perm.DEMAND_VIEW, "region")
+        .select_related("unit", "subcategory")
+        .order_by("region_id", "title", "id")
+    )
+
+
+def menu_item_for(*, actor: Any, item_id: int) -> MenuItem:
+    item = MenuItem.objects.select_related("unit").filter(pk=item_id).first()
+    if item is None or not in_scope(actor, Perm.DEMAND_VIEW, item.region_id):
+        raise NotFound(_("找不到该服务项目。"))
+    return item
+
+
+def managed_units(actor: Any) -> QuerySet[Unit]:
+    return scoped(
+        Unit.objects.filter(is_active=True), actor, Perm.DEMAND_MANAGE, "region"
+    ).order_by("region_id", "kind", "name")
+
+
+def teams_for_menu(actor: Any) -> QuerySet[Team]:
+    return scoped(Team.objects.filter(is_active=True), actor, Perm.DEMAND_VIEW, "region").order_by(
+        "name"
+    )
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class UnitFigures:
+    unit: Unit
+    by_state: dict[str, int]
+    total: int
+    median_accept_hours: float | None
+    median_complete_hours: float | None
+    on_time_share: float | None
+    average_rating: float | None
+    low_ratings: int
+
+
+def _hours(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def unit_figures(*, actor: Any, unit_id: int | None = None) -> list[UnitFigures]:
+    """Per unit in the actor's DEMAND_VIEW scope, over the orders currently with it:
+    orders by state, median hours from ordering to being taken on and to completion,
+    the share of completed orders done by their deadline, the average rating."""
+    units = scoped(Unit.objects.filter(is_active=True), actor, Perm.DEMAND_VIEW, "region")
+    if unit_id is not None:
+        units = units.filter(pk=unit_id)
+    rows = list(
+        Order.objects.filter(unit__in=units).values_list(
+            "unit_id", "state", "requested_at", "taken_at", "completed_at", "complete_by",
+            "rating", "low_rating",
+        )
+    )  # fmt: skip
+    per_unit: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        per_unit.setdefault(row[0], []).append(row)
+    result = []
+    for unit in units.filter(pk__in=list(per_unit)).order_by("region_id", "kind", "name"):
+        data = per_unit[unit.pk]
+        by_state = dict.fromkeys(OrderState.values, 0)
+        for row in data:
+            by_state[row[1]] += 1
+        accept = [_hours(r[3] - r[2]) for r in data if r[3]]
+        complete = [_hours(r[4] - r[2]) for r in data if r[4]]
+        timed = [r for r in data if r[4] and r[5]]
+        ratings = [r[6] for r in data if r[6]]
+        result.append(
+            UnitFigures(
+                unit=unit,
+                by_state=by_state,
+                total=len(data),
+                median_accept_hours=round(statistics.median(accept), 1) if accept else None,
+                median_complete_hours=round(statistics.median(complete), 1) if complete else None,
+                on_time_share=(
+                    round(sum(1 for r in timed if r[4] <= r[5]) / len(timed), 3) if timed else None
+                ),
+                average_rating=round(sum(ratings) / len(ratings), 2) if ratings else None,
+                low_ratings=sum(1 for r in data if r[7]),
+            )
+        )
+    return result
+
+
+def home_counters() -> list[HomeCounter]:
+    def waiting(actor: Any) -> int:
+        return Order.objects.filter(
+            scope_q(actor, Perm.DEMAND_MANAGE, "unit__region"),
+            state__in=[OrderState.SUBMITTED, OrderState.ACCEPTED],
+        ).count()
+
+    return [
+        HomeCounter(
+            key="demands.waiting",
+            label=_("待处理点单"),
+            perm=Perm.DEMAND_MANAGE,
+            count=waiting,
+            url_name="demands:manage",
+            order=60,
+        )
+    ]
