@@ -29,6 +29,7 @@ def test_the_demo_register(db):
     assert {EventState.OPEN, EventState.ANSWERED, EventState.CLOSED} <= states
     assert OverdueAlert.objects.filter(subject="event").exists()
     assert OverdueAlert.objects.filter(subject="care").exists()
+    assert HouseholdEvent.objects.filter(order__isnull=False).count() == 1
     rows = selectors.my_households(actor=demo_volunteer.user)
     assert len(rows) == 10 and rows[0].open_events
     assert demo_load()["households"] == {"households": 0, "contacts": 0, "events": 0, "visits": 0}

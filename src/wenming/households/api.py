@@ -178,6 +178,7 @@ class EventOut(Schema):
     answered_in_time: bool | None
     closed_at: dt.datetime | None
     outcome: str
+    order_id: int | None
 
     @staticmethod
     def resolve_region_code(obj: HouseholdEvent) -> str:
@@ -473,6 +474,40 @@ def cancel_event(request: HttpRequest, event_id: int, payload: ReasonIn) -> obje
     event = selectors.event_get(actor=request.user, event_id=event_id)
     services.event_cancel(actor=request.user, event=event, reason=payload.reason)
     return selectors.event_get(actor=request.user, event_id=event_id)
+
+
+class ToOrderIn(Schema):
+    menu_item_code: str = ""
+    details: str = ""
+    preferred_time: str = ""
+
+
+class ToOrderOut(Schema):
+    order_id: int
+    number: str
+    event: EventDetailOut
+
+
+@router.post("/events/{event_id}/order", response={201: ToOrderOut, **ERRORS})
+def event_to_order(request: HttpRequest, event_id: int, payload: ToOrderIn) -> object:
+    """Turn an event that needs services into a resident order (点单), linked both ways
+    (`order_id` here; the order's `household_event`)."""
+    event = selectors.event_get(actor=request.user, event_id=event_id)
+    order = services.household_event_to_order(
+        actor=request.user,
+        event=event,
+        menu_item_code=payload.menu_item_code,
+        details=payload.details,
+        preferred_time=payload.preferred_time,
+    )
+    return Status(
+        201,
+        {
+            "order_id": order.pk,
+            "number": order.number,
+            "event": selectors.event_get(actor=request.user, event_id=event_id),
+        },
+    )
 
 
 @router.get("/visits", response=list[VisitOut])

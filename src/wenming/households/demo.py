@@ -241,6 +241,16 @@ def seed_households() -> dict[str, int]:
             summary="家中取暖困难", now=now - dt.timedelta(days=4),
         )  # fmt: skip
         created["events"] += 1
+    # And one that needed services: it became a resident order (点单).
+    if homes:
+        roof = services.event_report(
+            actor=admin, household=homes[6], kind="difficulty",
+            summary="屋顶漏雨，老人无力维修", now=now - dt.timedelta(hours=30),
+        )  # fmt: skip
+        services.household_event_to_order(
+            actor=admin, event=roof, details="请志愿服务队上门维修屋顶", preferred_time="本周内"
+        )
+        created["events"] += 1
     services.overdue_scan(now=now)
     audit_record(actor=None, verb=DEMO_VERB, target=None, region_code=DEMO_COUNTY, changes=created)
     return created

@@ -294,6 +294,16 @@ class HouseholdEvent(models.Model):
         related_name="+",
     )
     outcome = models.CharField(_("办理结果"), max_length=500, blank=True)
+    # The resident order (点单) this event became, if it needed services; the order
+    # reaches back through `order.household_event`.
+    order = models.OneToOneField(
+        "demands.Order",
+        verbose_name=_("点单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="household_event",
+    )
 
     class Meta:
         verbose_name = _("十必联事项")

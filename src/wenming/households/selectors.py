@@ -232,7 +232,7 @@ def event_get(*, actor: Any, event_id: int) -> HouseholdEvent:
         raise NotFound(_("找不到该事项。"))
     event = (
         HouseholdEvent.objects.filter(_visible_events(actor), pk=event_id)
-        .select_related("household", "region", "reported_by", "closed_by")
+        .select_related("household", "region", "reported_by", "closed_by", "order")
         .prefetch_related("entries")
         .first()
     )

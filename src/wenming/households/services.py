@@ -1031,3 +1031,82 @@ def overdue_scan(*, now: dt.datetime | None = None) -> OverdueResult:
                 result.care_alerts += 1
                 result.notified += alert.recipients
     return result
+
+
+# ---------------------------------------------------------------- event → resident order
+
+
+def _requester(household: Household) -> tuple[str, str]:
+    """The name and phone an order is placed under: the head of the household if they
+    have a phone, else the first member who has one."""
+    members = sorted(
+        (m for m in household.members.all() if m.phone_cipher),
+        key=lambda m: (m.relation != Relation.HEAD, m.pk),
+    )
+    if not members:
+        raise RuleViolation(
+            _("该户没有登记手机号码，不能转为点单：请先补充成员的手机号码。"), field="phone"
+        )
+    member = members[0]
+    return crypto.decrypt(member.name_cipher), crypto.decrypt(member.phone_cipher)
+
+
+@transaction.atomic
+def household_event_to_order(
+    *,
+    actor: Any,
+    event: HouseholdEvent,
+    menu_item_code: str = "",
+    details: str = "",
+    preferred_time: str = "",
+) -> Any:
+    """An event that needs services becomes a resident order (点单) in one step: the
+    order is placed on the household's behalf (channel 入户走访, under the name and phone
+    of its head) through `demands.services.order_create`, in this transaction, and the
+    two are linked both ways. With a menu item it is a menu order, else a request for
+    help (我要求助). Staff who manage both the household and demand in the village only;
+    an event is converted at most once, and only while it is open or answered."""
+    from wenming.demands.models import Channel as OrderChannel
+    from wenming.demands.models import RequestKind
+    from wenming.demands.services import OrderInput, order_create
+
+    require(actor, Perm.HOUSEHOLD_MANAGE, event.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
+    locked = HouseholdEvent.objects.select_for_update().select_related("household").get(pk=event.pk)
+    if locked.order_id is not None:
+        raise RuleViolation(_("该事项已经转为点单。"), code="already_ordered")
+    if locked.state not in (EventState.OPEN, EventState.ANSWERED):
+        raise RuleViolation(_("该事项已经办结或撤销，不能转为点单。"), code="bad_transition")
+    household = locked.household
+    name, phone = _requester(household)
+    text = (details or "").strip() or locked.summary
+    order = order_create(
+        actor=actor,
+        data=OrderInput(
+            name=name,
+            phone=phone,
+            region_code=household.region_id,
+            menu_item_code=menu_item_code,
+            kind=RequestKind.MENU if menu_item_code else RequestKind.HELP,
+            address=household.address,
+            preferred_time=preferred_time,
+            details=f"【十必联·{locked.get_kind_display()}】{text}"[:1000],
+            title=f"{locked.get_kind_display()}：{locked.summary}"[:60],
+        ),
+        channel=OrderChannel.HOUSEHOLD,
+    )
+    locked.order = order
+    locked.save(update_fields=["order"])
+    _entry(
+        locked,
+        actor=actor,
+        at=timezone.now(),
+        text=_("已转为群众点单，订单号 %(n)s") % {"n": order.number},
+    )
+    audit_record(
+        actor=actor,
+        verb="household.event_order",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"order": order.pk, "number": order.number},
+    )
+    return order

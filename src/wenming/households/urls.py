@@ -14,6 +14,7 @@ urlpatterns = [
     path("events/", views.event_list, name="events"),
     path("events/<int:event_id>/", views.event_detail, name="event"),
     path("events/<int:event_id>/cancel/", views.event_cancel, name="event_cancel"),
+    path("events/<int:event_id>/order/", views.event_to_order, name="event_order"),
     path("<int:household_id>/", views.household_detail, name="detail"),
     path("<int:household_id>/edit/", views.household_edit, name="edit"),
     path("<int:household_id>/card/", views.household_card, name="card"),

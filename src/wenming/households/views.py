@@ -417,6 +417,16 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get(actor=request.user, event_id=event_id)
     can_manage = selectors.can_manage(request.user, event.region_id)
     is_contact = services.is_contact_of(request.user, event.household)
+    is_open = event.state in (EventState.OPEN, EventState.ANSWERED)
+    menu: list[tuple[str, list[tuple[str, str]]]] = []
+    if can_manage and is_open and event.order_id is None:
+        from wenming.demands.selectors import menu_for_village
+
+        menu = [
+            (region.name, [(item.code, item.title) for item in items])
+            for region, items in menu_for_village(event.region_id)
+            if items
+        ]
     return render(
         request,
         "households/event_detail.html",
@@ -427,10 +437,11 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "visits": list(selectors.visit_list(actor=request.user, event_id=event.pk)[:50]),
             "can_manage": can_manage,
             "can_contact": can_manage or is_contact,
-            "is_open": event.state in (EventState.OPEN, EventState.ANSWERED),
+            "is_open": is_open,
+            "menu": menu,
             "overdue": event.state == EventState.OPEN and event.due_at <= timezone.now(),
             "reason_form": ReasonForm(),
-            "order": getattr(event, "order", None),
+            "order": event.order,
         },
     )
 
@@ -447,6 +458,26 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
         _flash(request, exc)
     else:
         messages.success(request, _("已撤销。"))
+    return redirect("households:event", event_id=event.pk)
+
+
+@login_required
+@require_POST
+def event_to_order(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Turn an event that needs services into a resident order (点单) in one step."""
+    event = selectors.event_get(actor=request.user, event_id=event_id)
+    try:
+        order = services.household_event_to_order(
+            actor=request.user,
+            event=event,
+            menu_item_code=request.POST.get("menu_item", "").strip()[:40],
+            details=request.POST.get("details", "").strip()[:900],
+            preferred_time=request.POST.get("preferred_time", "").strip()[:100],
+        )
+    except RuleViolation as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("已转为群众点单，订单号 %(n)s。") % {"n": order.number})
     return redirect("households:event", event_id=event.pk)
 
 
