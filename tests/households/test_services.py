@@ -437,3 +437,15 @@ def test_no_table_holds_a_members_plaintext_name_or_phone(cast):
             dump = str(cursor.fetchall())
             for secret in ("欧阳明月", "13512347777", "13512348888"):
                 assert secret not in dump, (table, secret)
+
+
+def test_a_household_leaving_the_register_frees_its_contact_persons_place(cast):
+    c = contact(cast.county_admin)
+    h = household(cast.station_admin, 1)
+    services.assignment_create(actor=cast.station_admin, household=h, contact=c, kind="group")
+    services.household_update(
+        actor=cast.station_admin, household=h, address=h.address, tag_codes=(), is_active=False
+    )
+    assert ContactPerson.objects.get(pk=c.pk).open_households == 0
+    assert not Assignment.objects.filter(ended_at__isnull=True).exists()
+    assert selectors.coverage(actor=cast.station_admin).households == 0

@@ -266,9 +266,14 @@ def contact_list(
     )
     contacts = qs.select_related("region").order_by("region_id", "name", "id")
     if over_limit:
-        over = [
-            c.pk for c in contacts if c.open_households > policy_for(c.region_id).assignment_limit
-        ]
+        limits: dict[str, int] = {}
+        over = []
+        for pk, code, count in contacts.values_list("pk", "region_id", "open_households"):
+            county = code[:6]
+            if county not in limits:
+                limits[county] = policy_for(code).assignment_limit
+            if count > limits[county]:
+                over.append(pk)
         contacts = contacts.filter(pk__in=over)
     return contacts
 

@@ -290,6 +290,10 @@ def household_update(
     locked.is_active = is_active
     locked.save(update_fields=["address", "note", "is_active", "updated_at"])
     locked.tags.set(tags)
+    if before["is_active"] and not is_active:
+        # Off the register: its contact persons are freed (their 1+10 places count).
+        for assignment in Assignment.objects.filter(household=locked, ended_at__isnull=True):
+            assignment_end(actor=actor, assignment=assignment, reason=_("家庭户已不在册"))
     after = {
         "address": address,
         "note": locked.note,
