@@ -153,7 +153,7 @@ class PolicyForm(StyledFormMixin, forms.Form):
             )
         for code, name in tag_choices():
             self.fields[f"days_{code}"] = forms.IntegerField(
-                label=_("%(tag)s（天，空为不定期）") % {"tag": name},
+                label=_("%(tag)s（天）") % {"tag": name},
                 min_value=1,
                 max_value=365,
                 required=False,
