@@ -1,8 +1,9 @@
 """Demo households for the demo county (贾汪区): four villages of 潘安湖街道 with about
 a dozen households each (synthetic names and 1366xxxxxxx phones), care tags, contact
-persons — the demo volunteer login (刘志愿) with ten 1+10 households at 马庄, the station
-admin (张站长) as a cadre with a 1+1 pairing, and party-member demo volunteers given a
-login — open, answered, closed and overdue events, visits, and some overdue care."""
+persons from the demo logins — the demo volunteer (刘志愿) with ten 1+10 households at
+马庄, the station admin (张站长) as a cadre with a 1+1 pairing, the institute and county
+admins and the team leader in the other villages — open, answered, closed and overdue
+events, visits, some overdue care, and an event turned into a resident order."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from wenming.accounts.models import User
 from wenming.core import crypto
 from wenming.core.access import forget_grants
 from wenming.core.audit import audit_record
+from wenming.core.errors import RuleViolation
 from wenming.households import services
 from wenming.households.models import ContactPerson, Household
-from wenming.network.demo import DEMO_COUNTY, DEMO_PASSWORD, DEMO_VILLAGE
+from wenming.network.demo import DEMO_COUNTY, DEMO_VILLAGE
 from wenming.network.models import Region
-from wenming.volunteers.models import PoliticalStatus, Volunteer, VolunteerStatus
+from wenming.volunteers.models import Volunteer
 
 DEMO_VERB = "demo.households"
 DEMO_VERB_LABEL = pgettext_lazy("audit verb", "加载十必联演示数据")
@@ -57,36 +59,23 @@ def _name(rng: random.Random, length: int = 2) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(length))
 
 
+# Contact persons of the other villages, from the demo logins (no new accounts): the
+# institute admin and the county admin as cadres (县、镇干部包村), the team leader as a
+# volunteer.
+OTHER_CONTACTS = [
+    ("13800000002", "320305005200"),  # 李所长 → 唐庄
+    ("13800000004", "320305005201"),  # 赵队长 → 潘安
+    (ADMIN_PHONE, "320305005202"),  # 王中心 → 权台
+]
+
+
 def _contact_users() -> list[tuple[User, str]]:
-    """Party-member demo volunteers of the demo villages get a login (their own phone,
-    the demo password) so that they can act as contact persons."""
-    users = []
-    for village in DEMO_VILLAGES[1:]:
-        volunteer = (
-            Volunteer.objects.filter(
-                region_id=village,
-                user__isnull=True,
-                status=VolunteerStatus.ACTIVE,
-                political_status=PoliticalStatus.CPC,
-            )
-            .order_by("id")
-            .first()
-        ) or (
-            Volunteer.objects.filter(
-                region_id=village, user__isnull=True, status=VolunteerStatus.ACTIVE
-            )
-            .order_by("id")
-            .first()
-        )
-        if volunteer is None:
-            continue
-        phone = crypto.decrypt(volunteer.phone_cipher)
+    found = []
+    for phone, village in OTHER_CONTACTS:
         user = User.objects.filter(phone_digest__in=crypto.digests(phone)).first()
-        if user is None:
-            user = User.objects.create_user(phone, volunteer.name, DEMO_PASSWORD)
-        Volunteer.objects.filter(pk=volunteer.pk).update(user=user)
-        users.append((user, village))
-    return users
+        if user is not None:
+            found.append((user, village))
+    return found
 
 
 def seed_households() -> dict[str, int]:
@@ -148,9 +137,11 @@ def seed_households() -> dict[str, int]:
             services.contact_person_add(actor=admin, user=station_admin, region_code=DEMO_VILLAGE)
         )
     for user, code in _contact_users():
-        contacts.setdefault(code, []).append(
-            services.contact_person_add(actor=admin, user=user, region_code=code)
-        )
+        try:
+            person = services.contact_person_add(actor=admin, user=user, region_code=code)
+        except RuleViolation:  # neither a volunteer nor a cadre in this demo
+            continue
+        contacts.setdefault(code, []).append(person)
     created["contacts"] = sum(len(c) for c in contacts.values())
 
     # Assignments: the first contact of each village takes up to ten households (1+10),

@@ -61,6 +61,15 @@ AUDIT_VERBS = {
 }
 
 
+MAX_ID = 2**63 - 1
+
+
+def _id(value: int) -> int:
+    """An id from a query string as a filter value: out of the column's range it matches
+    nothing (0) instead of overflowing the database driver."""
+    return value if 0 < value <= MAX_ID else 0
+
+
 def _open_assignments() -> Prefetch[Any]:
     return Prefetch(
         "assignments",
@@ -106,9 +115,9 @@ def household_list(
         qs = qs.filter(is_active=True).exclude(_covered())
     if contact_id:
         qs = qs.filter(
-            pk__in=Assignment.objects.filter(contact_id=contact_id, ended_at__isnull=True).values(
-                "household_id"
-            )
+            pk__in=Assignment.objects.filter(
+                contact_id=_id(contact_id), ended_at__isnull=True
+            ).values("household_id")
         )
     return (
         qs.select_related("region")
@@ -214,7 +223,7 @@ def event_list(
     if overdue:
         qs = qs.filter(state=EventState.OPEN, due_at__lte=now or timezone.now())
     if household_id:
-        qs = qs.filter(household_id=household_id)
+        qs = qs.filter(household_id=_id(household_id))
     return qs.select_related("household", "region").order_by("-reported_at", "-id")
 
 
@@ -246,9 +255,9 @@ def visit_list(
 ) -> QuerySet[Visit]:
     qs = Visit.objects.filter(_visible_events(actor))
     if household_id:
-        qs = qs.filter(household_id=household_id)
+        qs = qs.filter(household_id=_id(household_id))
     if event_id:
-        qs = qs.filter(event_id=event_id)
+        qs = qs.filter(event_id=_id(event_id))
     return qs.select_related("contact", "by", "household").order_by("-happened_at", "-id")
 
 
