@@ -449,3 +449,12 @@ def test_a_household_leaving_the_register_frees_its_contact_persons_place(cast):
     assert ContactPerson.objects.get(pk=c.pk).open_households == 0
     assert not Assignment.objects.filter(ended_at__isnull=True).exists()
     assert selectors.coverage(actor=cast.station_admin).households == 0
+
+
+def test_an_event_of_a_household_without_contact_person_goes_to_the_station(cast):
+    h = household(cast.station_admin, 1)
+    services.event_report_by_household(code=h.report_code, kind="emergency", summary="着火")
+    note = Notification.objects.get(verb="household.event")
+    assert note.recipient_id == cast.station_admin.pk
+    services.event_report(actor=cast.station_admin, household=h, kind="happy", summary="x")
+    assert Notification.objects.filter(verb="household.event").count() == 1  # not to oneself

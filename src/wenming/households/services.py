@@ -655,7 +655,10 @@ def _create_event(
         },
         to_state=EventState.OPEN,
     )
-    recipients = [c.user for c in contacts_of(household) if c.user_id != getattr(actor, "pk", None)]
+    contacts = contacts_of(household)
+    # Without a contact person, the station's staff hear of it at once.
+    people = [c.user for c in contacts] if contacts else station_staff(household.region_id)
+    recipients = [u for u in people if u.pk != user_id_of(actor)]
     notify(
         recipients=recipients,
         verb="household.event",
