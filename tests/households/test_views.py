@@ -239,3 +239,35 @@ def test_figures_page_for_a_town_lists_its_villages(cast, login):
     page = login(cast.county_admin).get("/households/figures/?region=320305005000")
     text = page.content.decode()
     assert "马庄村委会" in text and "唐庄村委会" in text
+
+
+def test_household_and_event_pages_take_a_constant_number_of_queries(
+    cast, login, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    h = household(cast.station_admin, 1)
+    c = contact(cast.county_admin)
+    services.assignment_create(actor=cast.station_admin, household=h, contact=c, kind="group")
+    event = services.event_report(actor=cast.station_admin, household=h, kind="happy", summary="x")
+    client = login(cast.county_admin)
+    urls = [f"/households/{h.pk}/", f"/households/events/{event.pk}/"]
+    for url in urls:
+        client.get(url)
+    counts = []
+    for url in urls:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx))
+    for n in range(2, 8):
+        services.member_add(
+            actor=cast.station_admin,
+            household=h,
+            data=services.MemberInput(f"成员{n}", "child", 2000, f"1351234{n:04d}"),
+        )
+        services.visit_log(actor=c.user, household=h, channel="phone", event=event, notes=f"{n}")
+        services.event_report(actor=cast.station_admin, household=h, kind="illness", summary="y")
+    for url, count in zip(urls, counts, strict=True):
+        with django_assert_max_num_queries(count):
+            assert client.get(url).status_code == 200
