@@ -2,9 +2,11 @@
 
     python bench/list_pages.py [--requests 3000] [--concurrency 16] [--sqlite]
 
-Loads the demo county, logs in as the county admin, then GETs the unit list page
-(/network/units/, 25 rows with search and paging) and /healthz (the floor: one
-`SELECT 1`) with a closed-loop client on loopback. Figures print last, one a line."""
+Loads the demo county, logs in as the county admin and as a volunteer, then GETs
+/healthz (the floor: one `SELECT 1`), the unit list page (/network/units/, 25 rows with
+search and paging) as the admin, and the activity list page (/activities/, the page a
+volunteer opens to find something to join) as the volunteer, with a closed-loop client
+on loopback. Figures print last, one a line."""
 
 from __future__ import annotations
 
@@ -72,9 +74,23 @@ def main() -> None:
             (loadclient.Request("GET", p, None, headers) for p in pages),
             concurrency=args.concurrency,
         )
+        volunteer = {"Cookie": login(base, "13800000005", "Demo@2026")}
+        loadclient.run(
+            base,
+            iter([loadclient.Request("GET", "/activities/", None, volunteer)] * 200),
+            concurrency=4,
+        )
+        listing = (f"/activities/?page={n % 2 + 1}" for n in range(args.requests))
+        activities = loadclient.run(
+            base,
+            (loadclient.Request("GET", p, None, volunteer) for p in listing),
+            concurrency=args.concurrency,
+        )
     db = "sqlite" if args.sqlite else "postgresql"
     print(f"database {db}; gunicorn gthread 2x4; concurrency {args.concurrency}")
-    for line in floor.lines("healthz") + units.lines("unit_list"):
+    for line in (
+        floor.lines("healthz") + units.lines("unit_list") + activities.lines("activity_list")
+    ):
         print(line)
 
 

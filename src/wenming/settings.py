@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "wenming.certificates",
     "wenming.notifications",
     "wenming.demands",
+    "wenming.open311",
     "wenming.households",
 ]
 
@@ -268,6 +269,8 @@ WENMING_CERT_KEY = env_str("WENMING_CERT_KEY")
 WENMING_PUBLIC_URL = env_str("WENMING_PUBLIC_URL").rstrip("/")
 # Where text messages go (a dotted path to a class with send(phone, text)); the default
 # only writes them to the log, since no SMS provider is reachable from here.
+# Who Open311 clients contact about the API (the discovery document's `contact`).
+WENMING_OPEN311_CONTACT = env_str("WENMING_OPEN311_CONTACT", "新时代文明实践中心")
 WENMING_SMS_BACKEND = env_str("WENMING_SMS_BACKEND", "wenming.notifications.sms.LoggingSmsBackend")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)

@@ -314,6 +314,54 @@ def test_signup_then_waitlist_in_order(cast, net, people):
     assert AuditEvent.objects.filter(verb="signup.create").count() == 4
 
 
+def test_signup_audit_event_is_the_same_on_every_database(cast, net, people):
+    # On PostgreSQL the sign-up and its event are one statement; the event must be the
+    # one audit_record writes elsewhere.
+    activity = published(cast.station_admin, net.station, quota=1)
+    placed = services.signup_create(actor=people[0], activity=activity)
+    waiting = services.signup_create(actor=people[1], activity=activity)
+    events = list(AuditEvent.objects.filter(verb="signup.create").order_by("id"))
+    assert [
+        (e.actor_id, e.target_type, e.target_id, e.target_label, e.region_code, e.changes)
+        for e in events
+    ] == [
+        (
+            people[0].pk,
+            "activities.signup",
+            str(placed.pk),
+            f"{activity.pk}:{placed.volunteer_id}:signed_up",
+            activity.region_id,
+            {"state": [None, "signed_up"], "position": [None, None]},
+        ),
+        (
+            people[1].pk,
+            "activities.signup",
+            str(waiting.pk),
+            f"{activity.pk}:{waiting.volunteer_id}:waitlisted",
+            activity.region_id,
+            {"state": [None, "waitlisted"], "position": [None, 1]},
+        ),
+    ]
+    from wenming.core.access import actor_label
+
+    assert [e.actor_label for e in events] == [actor_label(people[0]), actor_label(people[1])]
+    stored = SignUp.objects.get(pk=waiting.pk)
+    assert (stored.state, stored.position) == (waiting.state, waiting.position)
+
+
+def test_a_duplicate_that_slips_past_the_early_check_changes_nothing(
+    cast, net, people, monkeypatch
+):
+    # Two tabs at once: both pass the early "already signed up?" check; the unique
+    # constraint refuses the second, and the counter and the audit log stay right.
+    from django.db.models import QuerySet
+
+    activity = published(cast.station_admin, net.station, quota=5)
+    services.signup_create(actor=people[0], activity=activity)
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+    _refused_signup(people[0], activity, "duplicate")
+
+
 def _refused_signup(user, activity, code, **kw):
     before = (signup_counts(activity), SignUp.objects.count(), audit_count())
     with pytest.raises(RuleViolation) as exc:
@@ -527,3 +575,22 @@ def test_a_subcategory_in_use_stays_under_its_work_item(cast, net):
         )
     assert exc.value.field == "work_item"
     assert Subcategory.objects.get(pk=sub.pk).work_item == "customs"
+
+
+def test_signup_needs_the_skills_the_activity_asks_for(cast, net, people):
+    from wenming.volunteers.models import Skill
+
+    first_aid, music = (
+        Skill.objects.get_or_create(name="急救")[0],
+        Skill.objects.get_or_create(name="器乐")[0],
+    )
+    activity = published(cast.station_admin, net.station)
+    activity.skills.set([first_aid, music])
+    volunteer = Volunteer.objects.get(user=people[0])
+    volunteer.skills.set([music])
+    _refused_signup(people[0], activity, "missing_skills")
+    with pytest.raises(RuleViolation) as exc:
+        services.signup_create(actor=people[0], activity=activity)
+    assert "急救" in exc.value.message and "器乐" not in exc.value.message
+    volunteer.skills.add(first_aid)
+    assert services.signup_create(actor=people[0], activity=activity).state == "signed_up"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -129,6 +130,7 @@ def test_a_non_volunteer_is_sent_to_registration(client, cast, net, login):
 
 
 def _queries(client, url: str) -> int:
+    cache.clear()  # the uncached path: the public list keeps its rendered cards
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
@@ -215,3 +217,43 @@ def test_buttons_follow_the_table_and_the_role(client, cast, net, login):
     login(cast.institute_admin)
     actions = [t.action for t in client.get(f"/activities/{draft.pk}/").context["actions"]]
     assert actions == ["approve", "reject", "cancel"]
+
+
+def test_public_list_serves_shared_cards_from_the_cache_with_each_visitors_badges(
+    client, cast, net, login
+):
+    from wenming.activities import services
+
+    first = published(cast.station_admin, net.station, title="缓存活动", quota=2)
+    someone = volunteer_user(cast.county_admin, 1)
+    other = volunteer_user(cast.county_admin, 2)
+    services.signup_create(actor=someone, activity=first)
+    login(someone)
+    html = client.get("/activities/").content.decode()
+    assert "我已报名" in html and "余 1 / 2 个名额" in html
+    # Cached now: one query for the cache key, the rest are the visitor's own.
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/activities/").content.decode()
+    cards = html[html.index('id="activity-cards"') :]
+    assert again[again.index('id="activity-cards"') :] == cards
+    assert not any("activities_activityphoto" in q["sql"] for q in ctx.captured_queries)
+    # Another visitor gets the same cards without someone else's badge.
+    login(other)
+    assert "我已报名" not in client.get("/activities/").content.decode()
+    # A sign-up changes the key at once: the places left are never stale.
+    services.signup_create(actor=other, activity=first)
+    html = client.get("/activities/").content.decode()
+    assert "我已报名" in html and "名额已满" in html
+    # So does a newly published activity.
+    published(cast.station_admin, net.station, title="新发布的活动")
+    assert "新发布的活动" in client.get("/activities/").content.decode()
+
+
+def test_public_list_cache_is_per_query_and_language(client, cast, net):
+    published(cast.station_admin, net.station, title="搜索甲")
+    published(cast.station_admin, net.station, title="搜索乙")
+    assert "搜索乙" not in client.get("/activities/?q=甲").content.decode()
+    assert "搜索甲" not in client.get("/activities/?q=乙").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "activities" in client.get("/activities/?q=甲").content.decode().lower()
+    assert "共 1 项活动" not in client.get("/activities/?q=甲").content.decode()

@@ -52,7 +52,7 @@ def test_issue_freezes_the_fields_and_signs_them(cast, net, vol, hours):
     assert cert.content == "马庄村环境整治、敬老院包饺子"
     assert cert.person_in_charge == "张站长"
     assert cert.handler == cast.station_admin.name
-    assert re.fullmatch(r"320305-\d{4}-000001", cert.number)
+    assert re.fullmatch(r"320305-\d{4}-000001-[2-9A-HJ-NP-Z]{6}", cert.number)
     assert signing.signature_ok(cert)
     assert services.certificate_verify(number=cert.number).verdict == Verdict.VALID
     event = AuditEvent.objects.get(verb="certificate.issue")
@@ -118,13 +118,24 @@ def test_the_database_refuses_a_certificate_without_hours(cast, net, vol, hours)
         clone.save()
 
 
+def test_numbers_end_in_random_check_characters(cast, net, vol, other_vol, hours):
+    # The public verify page cannot be walked through by counting.
+    record(other_vol[1], net.station, 60)
+    first = issue(cast.county_admin, net.station, vol[1])
+    second = issue(cast.county_admin, net.station, other_vol[1])
+    assert first.number[-6:] != second.number[-6:]  # 1 in 2^30 to collide
+    other = "2" if first.number[-6] != "2" else "3"
+    guessed = first.number[:-6] + other + first.number[-5:]
+    assert services.certificate_verify(number=guessed).verdict == Verdict.UNKNOWN
+
+
 def test_numbers_run_per_county_and_year(cast, net, vol, other_vol, hours):
     record(other_vol[1], net.station, 60)
     first = issue(cast.county_admin, net.station, vol[1])
     second = issue(cast.county_admin, net.station, other_vol[1])
-    a, b = first.number.rsplit("-", 1), second.number.rsplit("-", 1)
-    assert a[0] == b[0]
-    assert int(b[1]) == int(a[1]) + 1
+    a, b = first.number.split("-"), second.number.split("-")
+    assert a[:2] == b[:2]
+    assert int(b[2]) == int(a[2]) + 1
 
 
 # ---------------------------------------------------------------- who may

@@ -547,3 +547,86 @@ def test_timeline_records_every_step(cast, item, team):
         ("dispatch", cast.station_admin.name),
         ("take", team.leader.name),
     ]
+
+
+def test_key_rotation_re_encrypts_the_requester(cast, item, settings):
+    import base64
+    import hashlib
+
+    from wenming.core.keyrotation import data_key_rotate
+
+    # The development key everything was written under so far (see crypto._keyring).
+    dev = hashlib.sha256(b"wenming-dev:" + settings.SECRET_KEY.encode()).digest()
+    old = base64.b64encode(dev).decode()
+    new = base64.b64encode(b"n" * 32).decode()
+    order = submit(item)
+    settings.WENMING_DATA_KEY = f"{new},{old}"
+    data_key_rotate()
+    order.refresh_from_db()
+    settings.WENMING_DATA_KEY = new
+    assert crypto.decrypt(order.requester_phone_cipher) == RESIDENT_PHONE
+    assert crypto.decrypt(order.requester_name_cipher) == "王大爷"
+    assert order.requester_phone_digest == crypto.digest(RESIDENT_PHONE)
+    # The phone's rate limits and staff search keep finding it.
+    from wenming.demands import selectors
+
+    assert list(selectors.staff_order_list(actor=cast.station_admin, search=RESIDENT_PHONE)) == [
+        order
+    ]
+
+
+def test_internal_steps_stay_off_the_residents_timeline(cast, item, team):
+    from wenming.demands import selectors
+
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_decline(actor=team.leader, order=order, reason="队里有矛盾")
+    services.order_open_for_grab(actor=cast.station_admin, order=order)
+    services.order_recall(actor=cast.station_admin, order=order, reason="内部调整")
+    public = [e.action for e in selectors.public_timeline(order)]
+    assert public == ["submit", "accept", "dispatch", "open_grab"]
+    assert [e.action for e in selectors.staff_timeline(order)][-2:] == ["open_grab", "recall"]
+
+
+def test_completion_respects_the_daily_cap_of_the_ledger(cast, item, team, settings):
+    settings.SERVICE_MINUTES_PER_DAY = 100
+    leader = Volunteer.objects.get(user=team.leader)
+    minutes = []
+    for n in range(2):
+        order, _token = _taken(cast, item, team) if n == 0 else _taken2(cast, item, team)
+        services.order_complete(
+            actor=team.leader, order=order, note="好",
+            participants=[services.Participant(leader.pk, 80)],
+        )  # fmt: skip
+        minutes.append(ServiceRecord.objects.get(order=order).minutes)
+    assert minutes == [80, 20]
+
+
+def _taken2(cast, item, team):
+    order = submit(item, phone="13900000555")
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    return Order.objects.get(pk=order.pk), order.link_token
+
+
+def test_menu_teams_must_be_in_the_county(cast, net):
+    from tests.demands.helpers import make_team
+
+    outside = make_team(net.other_center, "外县队")
+    before = state()
+    with pytest.raises(RuleViolation) as exc:
+        menu_item(cast.sysadmin, net.center, team_ids=[outside.pk])
+    assert exc.value.field == "team_ids" and state() == before
+
+
+def test_the_timeline_is_append_only_in_the_database(item):
+    from django.db import DatabaseError, transaction
+
+    order = submit(item)
+    event = OrderEvent.objects.get(order=order)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        OrderEvent.objects.filter(pk=event.pk).update(note="改写")
+    event.refresh_from_db()
+    assert event.note != "改写"

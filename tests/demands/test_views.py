@@ -62,7 +62,7 @@ def test_anonymous_order_lands_on_the_private_page(client, item):
     assert re.fullmatch(rf"/demands/o/{order.number}/[-_A-Za-z0-9]{{43}}/", path)
     text = response.content.decode()
     assert order.number in text and "点单成功" in text
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "王大爷" not in text and RESIDENT_PHONE not in text
 
 
@@ -247,3 +247,64 @@ def test_figures_page(client, login, cast, item):
     submit(item)
     response = login(cast.county_admin).get(reverse("demands:figures"))
     assert response.status_code == 200 and "马庄新时代文明实践站" in response.content.decode()
+
+
+def test_unit_confirms_the_order_records_on_the_order_page(client, login, cast, item, team):
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    leader = Volunteer.objects.get(user=team.leader)
+    services.order_complete(
+        actor=team.leader,
+        order=order,
+        note="好",
+        participants=[services.Participant(leader.pk, 50)],
+    )
+    url = reverse("demands:manage_action", args=[order.pk, "confirm_records"])
+    assert login(cast.supervisor).post(url).status_code == 403
+    c = login(cast.station_admin)
+    assert (
+        "confirm-records"
+        in c.get(reverse("demands:manage_detail", args=[order.pk])).content.decode()
+    )
+    c.post(url)
+    assert ServiceRecord.objects.get(order=order).status == "confirmed"
+    leader.refresh_from_db()
+    assert leader.confirmed_minutes == 50
+
+
+def test_tasks_page_query_count_is_constant(
+    client, login, cast, item, team, django_assert_num_queries
+):
+    def open_order(n):
+        order = submit(item, phone=f"1390001{n:04d}")
+        services.order_accept(actor=cast.station_admin, order=order)
+        services.order_open_for_grab(actor=cast.station_admin, order=order)
+
+    open_order(0)
+    c = login(team.leader)
+    c.get(reverse("demands:tasks"))
+    with django_assert_num_queries(14) as ctx:
+        c.get(reverse("demands:tasks"))
+    for n in range(1, 4):
+        open_order(n)
+    with django_assert_num_queries(len(ctx)):
+        text = c.get(reverse("demands:tasks")).content.decode()
+    assert text.count("抢单</button>") == 4
+
+
+def test_volunteer_sees_the_order_record_in_my_records(client, login, cast, item, team):
+    order = submit(item)
+    services.order_accept(actor=cast.station_admin, order=order)
+    services.order_dispatch(actor=cast.station_admin, order=order, team=team)
+    services.order_take(actor=team.leader, order=order)
+    leader = Volunteer.objects.get(user=team.leader)
+    services.order_complete(
+        actor=team.leader,
+        order=order,
+        note="好",
+        participants=[services.Participant(leader.pk, 45)],
+    )
+    text = login(team.leader).get(reverse("records:mine")).content.decode()
+    assert "群众点单：上门理发" in text and "待确认" in text

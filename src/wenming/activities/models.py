@@ -203,6 +203,8 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["state", "starts_at"], name="activity_state_start"),
             models.Index(fields=["region", "starts_at"], name="activity_region_start"),
+            # The public list's cache key is the latest change: an index-only MAX().
+            models.Index(fields=["updated_at"], name="activity_updated"),
         ]
 
     def __str__(self) -> str:

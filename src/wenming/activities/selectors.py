@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -119,6 +119,12 @@ def public_activity_list(**filters: Any) -> QuerySet[Activity]:
     )
 
 
+def activities_changed_at() -> dt.datetime | None:
+    """When any activity last changed (saved, signed up for, photo added or removed):
+    what the public list's cached cards are keyed on."""
+    return Activity.objects.aggregate(at=Max("updated_at"))["at"]
+
+
 def _photos_prefetch() -> Prefetch[Any]:
     # One query for the whole page; the card shows the first.
     return Prefetch("photos", queryset=ActivityPhoto.objects.order_by("sort", "id"))
@@ -212,6 +218,22 @@ def my_signups(*, actor: Any, live_only: bool = False) -> QuerySet[SignUp]:
     if live_only:
         qs = qs.filter(state__in=LIVE_SIGNUP_STATES)
     return qs.select_related("activity", "activity__unit").order_by("-activity__starts_at", "-id")
+
+
+def my_live_states(*, actor: Any, activity_ids: list[int]) -> dict[int, str]:
+    """The acting user's live sign-up state (signed up / waitlisted) on each of the
+    given activities that they hold one on."""
+    if not getattr(actor, "is_authenticated", False):
+        return {}
+    return dict(
+        SignUp.objects.filter(
+            volunteer__user_id=actor.pk,
+            activity_id__in=activity_ids,
+            state__in=LIVE_SIGNUP_STATES,
+        )
+        .order_by()
+        .values_list("activity_id", "state")
+    )
 
 
 def my_live_signup(*, actor: Any, activity: Activity) -> SignUp | None:

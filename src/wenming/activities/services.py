@@ -7,7 +7,9 @@ sign-ups can hold more places than the quota."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import io
 import secrets
 import warnings
@@ -17,7 +19,8 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -39,7 +42,14 @@ from wenming.activities.models import (
 )
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, require
-from wenming.core.audit import audit_record, diff, snapshot
+from wenming.core.audit import (
+    audit_insert_select_sql,
+    audit_record,
+    audit_sql_params,
+    column_sql,
+    diff,
+    snapshot,
+)
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.network.models import Unit
@@ -202,6 +212,19 @@ def activity_transition(
         changes={"state": [before, locked.state]},
         note=reason,
     )
+    if locked.state == S.CANCELLED:
+        _notify_volunteers(
+            volunteer_ids=list(
+                SignUp.objects.filter(activity=locked, state__in=LIVE_SIGNUP_STATES).values_list(
+                    "volunteer_id", flat=True
+                )
+            ),
+            activity=locked,
+            verb="activity.cancel",
+            title=_("活动已取消：“%(t)s”") % {"t": locked.title},
+            body=_("原定 %(when)s 的活动取消了。原因：%(r)s")
+            % {"when": _when(locked), "r": reason},
+        )
     return locked
 
 
@@ -511,48 +534,153 @@ def _volunteer_of(actor: Any) -> Volunteer:
     return volunteer
 
 
-@transaction.atomic
+def _require_signup_open(activity: Activity, now: dt.datetime) -> None:
+    if activity.state != S.PUBLISHED:
+        raise RuleViolation(_("该活动不在报名中。"), code="not_open")
+    if activity.signup_opens_at is not None and now < activity.signup_opens_at:
+        raise RuleViolation(_("报名尚未开始。"), code="not_open")
+    if now >= activity.signup_closes_at:
+        raise RuleViolation(_("报名已经截止。"), code="closed")
+
+
 def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = None) -> SignUp:
     """Sign the acting volunteer up: a place while places remain, else the next waitlist
     position. Only registered (active) volunteers, only published activities, only
-    inside the sign-up window, one live sign-up per volunteer. The activity row is
-    locked first, so concurrent sign-ups queue and the count is always right."""
+    inside the sign-up window, one live sign-up per volunteer, who has every skill the
+    activity asks for (a skill is the volunteer's own claim, kept on their profile). The
+    activity row is
+    locked first, so concurrent sign-ups queue and the count is always right.
+
+    Everyone signs up at once when a popular activity opens, and they queue on that one
+    row lock: on PostgreSQL the lock, the counter, the sign-up and its audit event are
+    one statement, so the lock is held for that statement only."""
     volunteer = _volunteer_of(actor)
     now = now or timezone.now()
     # Checked before the lock to keep the locked stretch short; a concurrent duplicate
-    # still meets the partial unique constraint below.
+    # still meets the partial unique constraint.
     if SignUp.objects.filter(
         activity_id=activity.pk, volunteer=volunteer, state__in=LIVE_SIGNUP_STATES
     ).exists():
         raise RuleViolation(_("您已经报名了该活动。"), code="duplicate")
-    locked = Activity.objects.select_for_update().get(pk=activity.pk)
-    if locked.state != S.PUBLISHED:
-        raise RuleViolation(_("该活动不在报名中。"), code="not_open")
-    if locked.signup_opens_at is not None and now < locked.signup_opens_at:
-        raise RuleViolation(_("报名尚未开始。"), code="not_open")
-    if now >= locked.signup_closes_at:
-        raise RuleViolation(_("报名已经截止。"), code="closed")
-    signup = SignUp(activity=locked, volunteer=volunteer)
-    if locked.signed_up_count < locked.quota:
-        signup.state = SignUpState.SIGNED_UP
-        locked.signed_up_count += 1
-    else:
-        signup.state = SignUpState.WAITLISTED
-        locked.waitlist_seq += 1
-        signup.position = locked.waitlist_seq
+    missing = list(
+        Skill.objects.filter(activity=activity)
+        .exclude(pk__in=volunteer.skills.values("pk"))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if missing:
+        raise RuleViolation(
+            _("本活动需要这些技能：%(s)s。如您具备，请先在“我的”里补充技能再报名。")
+            % {"s": "、".join(missing)},
+            code="missing_skills",
+        )
+    if connection.vendor == "postgresql":
+        return _signup_in_one_statement(
+            actor=actor, activity=activity, volunteer=volunteer, now=now
+        )
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        _require_signup_open(locked, now)
+        signup = SignUp(activity=locked, volunteer=volunteer)
+        if locked.signed_up_count < locked.quota:
+            signup.state = SignUpState.SIGNED_UP
+            locked.signed_up_count += 1
+        else:
+            signup.state = SignUpState.WAITLISTED
+            locked.waitlist_seq += 1
+            signup.position = locked.waitlist_seq
+        try:
+            with transaction.atomic():
+                signup.save()
+        except IntegrityError as exc:  # the same volunteer from two tabs at once
+            raise RuleViolation(_("您已经报名了该活动。"), code="duplicate") from exc
+        locked.save(update_fields=["signed_up_count", "waitlist_seq", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="signup.create",
+            target=signup,
+            region_code=locked.region_id,
+            changes={"state": [None, signup.state], "position": [None, signup.position]},
+        )
+    return signup
+
+
+@functools.cache
+def _signup_sql() -> str:
+    qn = connection.ops.quote_name
+    a, s = Activity._meta, SignUp._meta
+
+    def c(meta: Any, name: str) -> str:
+        return column_sql(meta.model, name)
+
+    count, quota, seq = c(a, "signed_up_count"), c(a, "quota"), c(a, "waitlist_seq")
+    signup_columns = ", ".join(
+        c(s, n) for n in ["activity", "volunteer", "state", "position", "created_at",
+                          "promoted_at", "cancelled_at", "cancel_reason"]
+    )  # fmt: skip
+    event = audit_insert_select_sql(
+        source="s",
+        target_id="s.id",
+        target_label="s.activity_id || ':' || s.volunteer_id || ':' || s.state",
+        changes="jsonb_build_object('state', jsonb_build_array(NULL, s.state), "
+        "'position', jsonb_build_array(NULL, s.position))",
+    )
+    # `o` locks the row and reads whether a place is left; `a` moves the counter (or the
+    # waitlist sequence) only while sign-up is open; `s` inserts the sign-up; `ev` its
+    # audit event. Identifiers from the models' metadata, every value a parameter.
+    return (
+        f"WITH o AS (SELECT {c(a, 'id')} AS id, {count} < {quota} AS placed "  # noqa: S608
+        f"FROM {qn(a.db_table)} WHERE {c(a, 'id')} = %s FOR UPDATE), "
+        f"a AS (UPDATE {qn(a.db_table)} AS t SET "
+        f"{count} = t.{count} + CASE WHEN o.placed THEN 1 ELSE 0 END, "
+        f"{seq} = t.{seq} + CASE WHEN o.placed THEN 0 ELSE 1 END, "
+        f"{c(a, 'updated_at')} = %s "
+        f"FROM o WHERE t.{c(a, 'id')} = o.id AND t.{c(a, 'state')} = %s "
+        f"AND (t.{c(a, 'signup_opens_at')} IS NULL OR t.{c(a, 'signup_opens_at')} <= %s) "
+        f"AND t.{c(a, 'signup_closes_at')} > %s "
+        f"RETURNING t.{c(a, 'id')} AS id, o.placed AS placed, t.{seq} AS seq), "
+        f"s AS (INSERT INTO {qn(s.db_table)} ({signup_columns}) "
+        "SELECT a.id, %s, CASE WHEN a.placed THEN %s ELSE %s END, "
+        "CASE WHEN a.placed THEN NULL ELSE a.seq END, %s, NULL, NULL, '' FROM a "
+        f"RETURNING {c(s, 'id')} AS id, {c(s, 'activity')} AS activity_id, "
+        f"{c(s, 'volunteer')} AS volunteer_id, {c(s, 'state')} AS state, "
+        f"{c(s, 'position')} AS position), "
+        f"ev AS ({event}) "
+        "SELECT id, state, position FROM s"
+    )
+
+
+def _signup_in_one_statement(
+    *, actor: Any, activity: Activity, volunteer: Volunteer, now: dt.datetime
+) -> SignUp:
+    params = [
+        activity.pk, now, S.PUBLISHED, now, now,
+        volunteer.pk, SignUpState.SIGNED_UP, SignUpState.WAITLISTED, now,
+        *audit_sql_params(
+            actor=actor,
+            verb="signup.create",
+            target_type=SignUp._meta.label_lower,
+            region_code=activity.region_id,
+        ),
+    ]  # fmt: skip
+    # Its own transaction when there is none around it (autocommit: the lock ends with
+    # the statement); a savepoint inside a caller's, so that a duplicate leaves it usable.
+    block = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
-            signup.save()
+        with block, connection.cursor() as cursor:
+            cursor.execute(_signup_sql(), params)
+            row = cursor.fetchone()
     except IntegrityError as exc:  # the same volunteer from two tabs at once
         raise RuleViolation(_("您已经报名了该活动。"), code="duplicate") from exc
-    locked.save(update_fields=["signed_up_count", "waitlist_seq"])
-    audit_record(
-        actor=actor,
-        verb="signup.create",
-        target=signup,
-        region_code=locked.region_id,
-        changes={"state": [None, signup.state], "position": [None, signup.position]},
+    if row is None:  # nothing changed: say which rule refused
+        _require_signup_open(Activity.objects.get(pk=activity.pk), now)
+        raise RuleViolation(_("该活动不在报名中。"), code="not_open")
+    signup = SignUp(
+        pk=row[0], activity=activity, volunteer=volunteer, state=row[1], position=row[2]
     )
+    signup.created_at = now
+    signup._state.adding = False
+    signup._state.db = connection.alias
     return signup
 
 
@@ -560,6 +688,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
     """Give free places to the earliest waitlisted volunteers. The caller holds the
     activity row lock."""
     promoted = 0
+    promoted_volunteers: list[int] = []
     now = timezone.now()
     while activity.signed_up_count < activity.quota:
         first = (
@@ -577,6 +706,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
         first.save(update_fields=["state", "position", "promoted_at"])
         activity.signed_up_count += 1
         promoted += 1
+        promoted_volunteers.append(first.volunteer_id)
         audit_record(
             actor=actor,
             verb="signup.promote",
@@ -586,8 +716,42 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
                      "position": [position, None]},
         )  # fmt: skip
     if promoted:
-        activity.save(update_fields=["signed_up_count"])
+        activity.save(update_fields=["signed_up_count", "updated_at"])
+        _notify_volunteers(
+            volunteer_ids=promoted_volunteers,
+            activity=activity,
+            verb="signup.promote",
+            title=_("候补成功：您已获得“%(t)s”的名额") % {"t": activity.title},
+            body=_("活动时间：%(when)s，地点：%(venue)s。如不能参加，请及时取消报名。")
+            % {"when": _when(activity), "venue": activity.venue or activity.address},
+        )
     return promoted
+
+
+def _when(activity: Activity) -> str:
+    return timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _notify_volunteers(
+    *, volunteer_ids: list[int], activity: Activity, verb: str, title: str, body: str
+) -> None:
+    """Tell these volunteers (in the app and by SMS) about a change to their place,
+    inside the caller's transaction."""
+    from wenming.accounts.models import User
+    from wenming.notifications.services import notify
+
+    users = User.objects.filter(
+        pk__in=Volunteer.objects.filter(pk__in=volunteer_ids, user__isnull=False).values("user_id")
+    )
+    notify(
+        recipients=list(users),
+        verb=verb,
+        title=title,
+        body=body,
+        url=reverse("activities:detail", args=[activity.pk]),
+        region_code=activity.region_id,
+        sms=True,
+    )
 
 
 @transaction.atomic
@@ -614,7 +778,7 @@ def signup_cancel(
     locked.save(update_fields=["state", "position", "cancelled_at", "cancel_reason"])
     if was_signed_up:
         locked_activity.signed_up_count -= 1
-        locked_activity.save(update_fields=["signed_up_count"])
+        locked_activity.save(update_fields=["signed_up_count", "updated_at"])
     audit_record(
         actor=actor,
         verb="signup.cancel",
@@ -885,6 +1049,7 @@ def activity_photo_add(
             sort=(last_sort or 0) + 1,
             uploaded_by=actor if actor.is_authenticated else None,
         )
+        _touch(locked)
         audit_record(
             actor=actor,
             verb="activity.photo_add",
@@ -898,6 +1063,12 @@ def activity_photo_add(
         _delete_files(image_name, thumb_name)
         raise
     return photo
+
+
+def _touch(activity: Activity) -> None:
+    """Mark the activity changed (its card shows the first photo): the public list's
+    cached cards are keyed on the latest `updated_at`."""
+    activity.save(update_fields=["updated_at"])
 
 
 @transaction.atomic
@@ -918,4 +1089,5 @@ def activity_photo_delete(*, actor: Any, photo: ActivityPhoto) -> None:
         changes={"caption": [locked.caption, None]},
     )
     locked.delete()
+    _touch(activity)
     transaction.on_commit(lambda: _delete_files(*names))

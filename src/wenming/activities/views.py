@@ -3,15 +3,20 @@ transition buttons and roster. Views parse, call a service or selector, and rend
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -42,7 +47,19 @@ from wenming.records.services import can_organise
 
 
 def _towns() -> list[Region]:
-    return list(Region.objects.filter(level=rc.Level.TOWN).order_by("code"))
+    """The town filter's options; regions change only by an import, so they are kept
+    in the cache for five minutes."""
+    towns: list[Region] | None = cache.get("activity-list-towns")
+    if towns is None:
+        towns = list(Region.objects.filter(level=rc.Level.TOWN).order_by("code"))
+        cache.set("activity-list-towns", towns, 300)
+    return towns
+
+
+# How long the public list's rendered cards live in the cache. Any change to an activity
+# changes the key at once; the time only bounds staleness of what is outside the key
+# (a unit renamed, a subcategory relabelled).
+CARDS_TTL = 300
 
 
 @require_GET
@@ -50,26 +67,50 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     """The public list: open to everyone, anonymous visitors included."""
     form = ListFilterForm(request.GET)
     filters = form.filters()
-    page = paginate(request, selectors.public_activity_list(**filters))
-    page.object_list = list(page.object_list)
-    mine = _my_states(request, page.object_list)
-    for activity in page.object_list:
-        activity.my_state = mine.get(activity.pk, "")
+    cards, ids = _cards(request, filters)
     return render(
         request,
         "activities/activity_list.html",
         {
-            "page": page,
+            "cards": _with_my_states(request, cards, ids),
             "form": form,
             "filters": filters,
             "work_items": WorkItem.choices,
             "towns": _towns(),
-            "qs": querystring_without_page(request),
             "can_manage": has_perm(request.user, Perm.ACTIVITY_VIEW),
             "team_name": selectors.public_team_name(filters.get("team_id")),
             **_unit_calendar_context(request, filters.get("unit_id")),
         },
     )
+
+
+def _cards(request: HttpRequest, filters: dict[str, Any]) -> tuple[str, list[int]]:
+    """The count, cards and pager: the same for every visitor, so rendered once per
+    language, query and state of the activities (the key holds the latest change) and
+    then read from the cache, with the ids of the activities on the page."""
+    params = sorted((k, v) for k, v in request.GET.lists())
+    stamp = selectors.activities_changed_at()
+    raw = f"{get_language()}|{stamp.isoformat() if stamp else ''}|{params}"
+    key = "activity-cards:" + hashlib.sha256(raw.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        page = paginate(request, selectors.public_activity_list(**filters))
+        html = render_to_string(
+            "activities/_cards.html", {"page": page, "qs": querystring_without_page(request)}
+        )
+        cached = (html, [a.pk for a in page.object_list])
+        cache.set(key, cached, CARDS_TTL)
+    return cached
+
+
+def _with_my_states(request: HttpRequest, cards: str, ids: list[int]) -> str:
+    """Fill in the visitor's own badges (我已报名 / 我在候补) on the shared cards."""
+    badges: dict[str, str] = {}
+    for activity_id, state in _my_states(request, ids).items():
+        if state not in badges:
+            badges[state] = render_to_string("activities/_my_state.html", {"state": state})
+        cards = cards.replace(f"<!--my-state:{activity_id}-->", badges[state], 1)
+    return mark_safe(cards)  # noqa: S308 - our own rendered template, plus our badges
 
 
 def _unit_calendar_context(request: HttpRequest, unit_id: int | None) -> dict[str, Any]:
@@ -82,16 +123,11 @@ def _unit_calendar_context(request: HttpRequest, unit_id: int | None) -> dict[st
     return {"unit": unit, "unit_calendar_url": url, "unit_calendar_webcal": webcal}
 
 
-def _my_states(request: HttpRequest, activities: Any) -> dict[int, str]:
+def _my_states(request: HttpRequest, activity_ids: list[int]) -> dict[int, str]:
     """The visitor's live sign-up state per listed activity (one query)."""
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated or not activity_ids:
         return {}
-    ids = [a.pk for a in activities]
-    return dict(
-        selectors.my_signups(actor=request.user, live_only=True)
-        .filter(activity_id__in=ids)
-        .values_list("activity_id", "state")
-    )
+    return selectors.my_live_states(actor=request.user, activity_ids=activity_ids)
 
 
 @login_required

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,15 +116,22 @@ def _own_volunteer(actor: Any) -> Volunteer:
     return volunteer
 
 
+# The check part: no look-alike characters, readable aloud and typed from paper.
+_CHECK_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
 def _next_number(county: str, year: int) -> str:
-    """`<county code>-<year>-<sequence>`, e.g. 320305-2026-000001: readable on paper and
-    unique (the counter row is locked until the transaction ends)."""
+    """`<county code>-<year>-<sequence>-<check>`, e.g. 320305-2026-000001-K7QM2X: readable
+    on paper and unique (the counter row is locked until the transaction ends). The six
+    random check characters (30 bits) keep the public verify page from being walked
+    through in order: without the paper (or its QR code) a number cannot be guessed."""
     with transaction.atomic():
         CertificateCounter.objects.get_or_create(county=county, year=year)
     counter = CertificateCounter.objects.select_for_update().get(county=county, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{county}-{year}-{counter.last:06d}"
+    check = "".join(secrets.choice(_CHECK_ALPHABET) for _ in range(6))
+    return f"{county}-{year}-{counter.last:06d}-{check}"
 
 
 # ---------------------------------------------------------------- the volunteer asks

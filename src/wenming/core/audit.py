@@ -70,3 +70,46 @@ def audit_record(
         note=note[:500],
         ip=current_ip.get(),
     )
+
+
+def column_sql(model: type[models.Model], name: str) -> str:
+    """The quoted column of a model's field, for hand-written SQL."""
+    from django.db import connection
+
+    field: Any = model._meta.get_field(name)
+    return str(connection.ops.quote_name(field.column))
+
+
+def audit_insert_select_sql(*, source: str, target_id: str, target_label: str, changes: str) -> str:
+    """PostgreSQL: `INSERT INTO <audit table> ... SELECT ... FROM <source>`, one event per
+    row of `source` (a CTE name), for services that write their row and its event in a
+    single statement. `target_id`, `target_label` and `changes` are SQL expressions over
+    `source` (text, text, jsonb); the fixed values are parameters, see `audit_sql_params`.
+    Identifiers come from the model's metadata; every value is a parameter."""
+    from django.db import connection
+
+    names = ["created_at", "actor", "actor_label", "verb", "target_type", "region_code",
+             "ip", "note", "target_id", "target_label", "changes"]  # fmt: skip
+    columns = ", ".join(column_sql(AuditEvent, n) for n in names)
+    return (
+        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        "SELECT %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text, %s::text, "
+        f"%s::inet, '', ({target_id})::text, ({target_label})::text, ({changes})::jsonb "
+        f"FROM {source}"
+    )
+
+
+def audit_sql_params(*, actor: Any, verb: str, target_type: str, region_code: str) -> list[Any]:
+    """The parameters of `audit_insert_select_sql`, as `audit_record` would fill them."""
+    from django.utils import timezone
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return [
+        timezone.now(),
+        user.pk if user else None,
+        actor_label(user),
+        verb,
+        target_type,
+        region_code,
+        current_ip.get(),
+    ]

@@ -41,6 +41,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
             "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
             "admin_site": has_perm(user, Perm.ADMIN_SITE),
+            "open311": has_perm(user, Perm.GRANTS_MANAGE),
             "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
             "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
             "me": _is_volunteer(request, user),

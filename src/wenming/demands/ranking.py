@@ -108,9 +108,10 @@ def skills(required: set[int], held: set[int]) -> Factor:
     )
 
 
-def category(providing: bool, same_item_done: bool) -> Factor:
+def category(providing: bool, same_item_done: bool, *, member: bool = False) -> Factor:
     if providing:
-        return Factor("category", _("类别"), 25, _("菜单指定服务队"))
+        detail = _("菜单指定服务队的队员") if member else _("菜单指定服务队")
+        return Factor("category", _("类别"), 25, detail)
     if same_item_done:
         return Factor("category", _("类别"), 10, _("做过同类服务"))
     return Factor("category", _("类别"), 0, _("类别不符"))
@@ -239,7 +240,7 @@ def rank_candidates(order: Order, limit: int = MAX_CANDIDATES) -> list[Candidate
                 v.region.name,
                 [
                     proximity(order.region_id, v.region_id),
-                    category(bool(vol_teams[v.pk]), v.pk in vol_same_item),
+                    category(bool(vol_teams[v.pk]), v.pk in vol_same_item, member=True),
                     skills(required, vol_skills[v.pk]),
                     load(vol_load.get(v.pk, 0)),
                     rating(avg, n),

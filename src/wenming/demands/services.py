@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -223,14 +224,31 @@ def eligible_teams(order: Order) -> Any:
 
 
 def grabbable_order_ids(actor: Any, order_ids: Sequence[int] | None = None) -> set[int]:
-    """Open orders (state open) that a team the actor leads may grab."""
-    teams = led_team_ids(actor)
-    if not teams:
+    """Open orders (state open) that a team the actor leads may grab: the same rule as
+    `eligible_teams`, for many orders in three queries."""
+    led = led_team_ids(actor)
+    if not led:
         return set()
-    orders = Order.objects.filter(state=S.OPEN).select_related("unit")
+    regions = list(
+        Team.objects.filter(pk__in=led, is_active=True).values_list("region_id", flat=True)
+    )
+    orders = Order.objects.filter(state=S.OPEN)
     if order_ids is not None:
         orders = orders.filter(pk__in=order_ids)
-    return {o.pk for o in orders if eligible_teams(o).filter(pk__in=teams).exists()}
+    rows = list(orders.values_list("pk", "menu_item_id", "unit__region_id"))
+    providers: dict[int, set[int]] = {}
+    for item_id, team_id in MenuItem.teams.through.objects.filter(
+        menuitem_id__in=[r[1] for r in rows if r[1]], team__is_active=True
+    ).values_list("menuitem_id", "team_id"):
+        providers.setdefault(item_id, set()).add(team_id)
+    result = set()
+    for pk, item_id, unit_region in rows:
+        if item_id in providers:
+            if providers[item_id] & led:
+                result.add(pk)
+        elif any(r.startswith(rc.prefix_of(unit_region)) for r in regions):
+            result.add(pk)
+    return result
 
 
 def allowed_actions(actor: Any, order: Order) -> list[Transition]:
@@ -315,6 +333,7 @@ def _move(
     volunteer: Volunteer | None = None,
     who: str | Promise = SYSTEM_LABEL,
     note: str = "",
+    public: bool = True,
 ) -> Order:
     """Move a locked order along `action`: state, the fields in `changes`, one event on
     the timeline and one audit event."""
@@ -336,6 +355,7 @@ def _move(
         volunteer=volunteer,
         at=now,
         who=who,
+        public=public,
     )
     audit_record(
         actor=actor,
@@ -408,11 +428,11 @@ def _clean_menu(data: MenuItemInput) -> tuple[Unit, dict[str, Any]]:
         hours = getattr(data, name)
         if not isinstance(hours, int) or not 1 <= hours <= 24 * 90:
             raise RuleViolation(_("时限须在 1 小时到 90 天之间。"), field=name)
-    prefix = rc.prefix_of(rc.parent_of(unit.region_id) or unit.region_id)
+    county = unit.region_id[:6]  # region codes: 2 province, 2 city, 2 county digits
     teams = list(Team.objects.filter(pk__in=data.team_ids, is_active=True))
     if len(teams) != len(set(data.team_ids)):
         raise RuleViolation(_("所选服务队不存在或已停用。"), field="team_ids")
-    if any(not t.region_id.startswith(prefix[:6]) for t in teams):
+    if any(not t.region_id.startswith(county) for t in teams):
         raise RuleViolation(_("服务队须在本县（区）内。"), field="team_ids")
     skills = list(Skill.objects.filter(pk__in=data.skill_ids))
     values = {
@@ -907,6 +927,7 @@ def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
         action="recall",
         reason=reason,
         changes={"assigned_team": None, "assigned_volunteer": None, "complete_by": None},
+        public=False,  # an internal step: the resident's page does not show it
     )
 
 
@@ -1011,6 +1032,7 @@ def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
         changes={"assigned_team": None, "assigned_volunteer": None, "complete_by": None},
         team=team,
         volunteer=volunteer,
+        public=False,  # the team's reason is for the unit, not the resident
     )
     notify.send(
         recipients=notify.unit_staff(locked.unit),
@@ -1106,7 +1128,16 @@ def order_complete(
         _store_photo(order=locked, kind=PhotoKind.COMPLETION, data=blob, actor=actor)
     day = timezone.localtime(now).date()
     place = (locked.address or locked.region.name)[:200]
+    cap = settings.SERVICE_MINUTES_PER_DAY
     for p in people:
+        # The ledger's daily cap is per volunteer (as for activities): what their other
+        # live records of the day already count.
+        counted = ServiceRecord.objects.filter(
+            volunteer_id=p.volunteer_id,
+            date=day,
+            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
+        ).aggregate(total=Sum("minutes"))["total"]
+        minutes = min(p.minutes, max(0, cap - (counted or 0)))
         record = ServiceRecord.objects.create(
             volunteer_id=p.volunteer_id,
             order=locked,
@@ -1116,7 +1147,7 @@ def order_complete(
             place=place,
             content=_("群众点单：%(t)s") % {"t": locked.title},
             served_people=1,
-            minutes=p.minutes,
+            minutes=minutes,
             status=RecordStatus.PENDING,
         )
         audit_record(
@@ -1124,7 +1155,7 @@ def order_complete(
             verb="record.create",
             target=record,
             region_code=record.region_id,
-            changes={"minutes": [None, p.minutes], "order": [None, locked.pk]},
+            changes={"minutes": [None, minutes], "order": [None, locked.pk]},
         )
     _sms_requester(
         locked,
@@ -1392,3 +1423,33 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
 
 def who_label(actor: Any) -> str:
     return actor_label(actor if getattr(actor, "is_authenticated", False) else None)
+
+
+# ---------------------------------------------------------------- the order's service records
+
+
+@transaction.atomic
+def order_records_confirm(*, actor: Any, order: Order) -> int:
+    """Confirm the pending service records of a completed order, by the records rules
+    (the organising unit's staff confirm; see records.services.record_confirm)."""
+    from wenming.records.services import record_confirm
+
+    locked = _locked(order)
+    require_view(actor, locked)
+    count = 0
+    for record in ServiceRecord.objects.filter(order=locked, status=RecordStatus.PENDING).order_by(
+        "id"
+    ):
+        record_confirm(actor=actor, record=record)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def order_submit_api(*, data: OrderInput, now: dt.datetime | None = None) -> Order:
+    """An order posted by an outside system on a resident's behalf (an Open311 client:
+    channel 接口). The client is authorised and rate-limited by its caller
+    (`wenming.open311.services`); the per-phone limit applies as on the web form."""
+    phone = normalize_phone(data.phone)
+    ratelimit.order_hit(phone_digest=crypto.digest(phone), ip="")
+    return _create(actor=None, data=data, channel=Channel.API, now=now)

@@ -34,7 +34,8 @@ from wenming.demands.models import (
     OrderState,
     RequestKind,
 )
-from wenming.volunteers.models import Team, Volunteer
+from wenming.records.models import RecordStatus
+from wenming.volunteers.models import Skill, Team, Volunteer
 
 # ---------------------------------------------------------------- forms
 
@@ -166,7 +167,8 @@ def track(request: HttpRequest, number: str, token: str) -> HttpResponse:
     order = services.order_by_link(number, token)
     response = render(request, "demands/track.html", _track_context(order, token))
     # The URL is the key: never leak it to other sites or caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # (same-origin, not no-referrer: the page's own forms must still send their Origin.)
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -317,6 +319,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         ranking.rank_candidates(order) if manager and order.state == OrderState.ACCEPTED else []
     )
     default_due = timezone.localtime(order.respond_by + dt.timedelta(days=2))
+    records = list(order.service_records.select_related("volunteer").order_by("id"))
     return {
         "order": order,
         "events": selectors.staff_timeline(order),
@@ -331,7 +334,8 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
             else []
         ),
         "default_due": default_due.strftime("%Y-%m-%dT%H:%M"),
-        "records": order.service_records.select_related("volunteer").order_by("id"),
+        "records": records,
+        "pending_records": manager and any(r.status == RecordStatus.PENDING for r in records),
     }
 
 
@@ -437,6 +441,10 @@ def manage_action(request: HttpRequest, order_id: int, action: str) -> HttpRespo
             )
         elif action == "cancel":
             services.order_cancel(actor=actor, order=order, reason=reason)
+        elif action == "confirm_records":
+            count = services.order_records_confirm(actor=actor, order=order)
+            messages.success(request, _("已确认 %(n)s 条服务记录。") % {"n": count})
+            return redirect(back)
         else:
             raise NotFound(_("未知的操作。"))
     except RuleViolation as exc:
@@ -491,6 +499,9 @@ class MenuItemForm(forms.Form):
     team_ids = forms.TypedMultipleChoiceField(
         label=gettext_lazy("服务队"), coerce=int, required=False
     )
+    skill_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("所需技能（派单推荐时参考）"), coerce=int, required=False
+    )
     is_active = forms.BooleanField(label=gettext_lazy("上架"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -521,6 +532,7 @@ def menu_edit(request: HttpRequest, item_id: int | None = None) -> HttpResponse:
             "response_hours": item.response_hours,
             "complete_hours": item.complete_hours,
             "team_ids": list(item.teams.values_list("pk", flat=True)),
+            "skill_ids": list(item.skills.values_list("pk", flat=True)),
             "is_active": item.is_active,
         }
     form = MenuItemForm(request.POST or None, initial=initial)
@@ -529,6 +541,9 @@ def menu_edit(request: HttpRequest, item_id: int | None = None) -> HttpResponse:
     ]
     form.fields["team_ids"].choices = [  # type: ignore[attr-defined]
         (t.pk, t.name) for t in selectors.teams_for_menu(request.user)
+    ]
+    form.fields["skill_ids"].choices = [  # type: ignore[attr-defined]
+        (k.pk, k.name) for k in Skill.objects.all()
     ]
     if request.method == "POST" and form.is_valid():
         try:

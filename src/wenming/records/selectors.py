@@ -64,16 +64,27 @@ def activity_for_checkin(*, activity_id: int, actor: Any = None) -> Activity:
     Given an authenticated actor, the same query also answers which of their volunteer
     records holds a place on it (`checkin_volunteer_id`: an active volunteer, signed up
     and not waitlisted; None if none), so that the burst's check-in reads once."""
-    activities = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id)
+    activities = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id).order_by()
     if getattr(actor, "is_authenticated", False):
-        place = SignUp.objects.filter(
-            activity_id=OuterRef("pk"),
-            volunteer__user_id=actor.pk,
-            volunteer__status=VolunteerStatus.ACTIVE,
-            state=SignUpState.SIGNED_UP,
-        ).values("volunteer_id")[:1]
+        # Driven by the actor's one volunteer record (unique on user), then the
+        # (activity, volunteer) index: a lookup, not a scan of the activity's sign-ups,
+        # whatever the planner's statistics say about a big event.
+        volunteer = (
+            Volunteer.objects.filter(user_id=actor.pk, status=VolunteerStatus.ACTIVE)
+            .order_by()
+            .values("id")[:1]
+        )
+        place = (
+            SignUp.objects.filter(
+                activity_id=OuterRef("pk"),
+                volunteer_id=Subquery(volunteer),
+                state=SignUpState.SIGNED_UP,
+            )
+            .order_by()
+            .values("volunteer_id")[:1]
+        )
         activities = activities.annotate(checkin_volunteer_id=Subquery(place))
-    activity = activities.first()
+    activity = next(iter(activities[:1]), None)
     if activity is None or not activity.is_public:
         raise NotFound(_("找不到该活动。"))
     return activity

@@ -21,11 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
-from wenming.core.access import actor_label, in_scope, require
-from wenming.core.audit import audit_record
+from wenming.core.access import in_scope, require
+from wenming.core.audit import (
+    audit_insert_select_sql,
+    audit_record,
+    audit_sql_params,
+    column_sql,
+)
 from wenming.core.errors import NotFound, RuleViolation
-from wenming.core.middleware import current_ip
-from wenming.core.models import AuditEvent
 from wenming.core.roles import Perm
 from wenming.records.checkin import distance_m, token_check
 from wenming.records.hours import service_minutes
@@ -255,25 +258,24 @@ def attendance_check_in(
 @functools.cache
 def _attendance_audited_sql() -> str:
     qn = connection.ops.quote_name
-    a, e = Attendance._meta, AuditEvent._meta
+    a = Attendance._meta
 
-    def columns(meta: Any, names: list[str]) -> str:
-        return ", ".join(qn(meta.get_field(n).column) for n in names)
+    def columns(names: list[str]) -> str:
+        return ", ".join(column_sql(Attendance, n) for n in names)
 
     a_fields = ["activity", "volunteer", "checked_in_at", "checked_in_how",
                 "checked_out_at", "checked_out_how", "check_in_distance_m", "manual_by",
                 "manual_reason"]  # fmt: skip
-    e_fields = ["created_at", "actor", "actor_label", "verb", "target_type", "target_id",
-                "target_label", "region_code", "changes", "note", "ip"]  # fmt: skip
     # Identifiers from the models' metadata, every value a parameter.
+    event = audit_insert_select_sql(
+        source="ins", target_id="ins.id", target_label="%s", changes="%s"
+    )
     return (
-        f"WITH ins AS (INSERT INTO {qn(a.db_table)} ({columns(a, a_fields)}) "  # noqa: S608
+        f"WITH ins AS (INSERT INTO {qn(a.db_table)} ({columns(a_fields)}) "  # noqa: S608
         "VALUES (%s, %s, %s::timestamptz, %s, NULL, '', %s::integer, NULL, '') "
-        f"ON CONFLICT ({columns(a, ['activity', 'volunteer'])}) DO NOTHING "
-        f"RETURNING {columns(a, ['id'])} AS id), "
-        f"ev AS (INSERT INTO {qn(e.db_table)} ({columns(e, e_fields)}) "
-        "SELECT %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text, ins.id::text, "
-        "%s::text, %s::text, %s::jsonb, '', %s::inet FROM ins) "
+        f"ON CONFLICT ({columns(['activity', 'volunteer'])}) DO NOTHING "
+        f"RETURNING {columns(['id'])} AS id), "
+        f"ev AS ({event}) "
         "SELECT id FROM ins"
     )
 
@@ -286,14 +288,17 @@ def _insert_attendance_audited(
     savepoint: a replay or a concurrent first scan inserts nothing, and then no audit
     event either (None is returned). The event is the one `audit_record` would write."""
     attendance = Attendance(activity_id=activity.pk, volunteer_id=volunteer_id, **values)
-    user = actor if getattr(actor, "is_authenticated", False) else None
     params = [
         activity.pk, volunteer_id, attendance.checked_in_at, attendance.checked_in_how,
         attendance.check_in_distance_m,
-        timezone.now(), user.pk if user else None, actor_label(user), "attendance.check_in",
-        Attendance._meta.label_lower, str(attendance)[:300], activity.region_id,
+        *audit_sql_params(
+            actor=actor,
+            verb="attendance.check_in",
+            target_type=Attendance._meta.label_lower,
+            region_code=activity.region_id,
+        ),
+        str(attendance)[:300],
         json.dumps({"checked_in_at": [None, attendance.checked_in_at.isoformat()]}),
-        current_ip.get(),
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_attendance_audited_sql(), params)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Open311Config(AppConfig):
+    name = "wenming.open311"
+    label = "open311"
+    verbose_name = _("Open311 接口")
+
+    def ready(self) -> None:
+        from wenming.core.models import VERB_LABELS
+        from wenming.open311 import services
+
+        VERB_LABELS.update(services.AUDIT_VERBS)
