@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -348,7 +349,7 @@ def get_policy(request: HttpRequest, region_code: str) -> object:
     from wenming.core.roles import Perm
 
     if not in_scope(request.user, Perm.HOUSEHOLD_VIEW, region_code):
-        raise NotFound("找不到该区划。")
+        raise NotFound(_("找不到该区划。"))
     policy = services.policy_for(region_code)
     return {
         "region_code": region_code,
@@ -421,7 +422,7 @@ def add_contact(request: HttpRequest, payload: ContactIn) -> object:
     phone = normalize_phone(payload.phone)
     user = User.objects.filter(phone_digest__in=crypto.digests(phone)).first()
     if user is None:
-        raise RuleViolation("没有用这个手机号码登录的用户。", field="phone")
+        raise RuleViolation(_("没有用这个手机号码登录的用户。"), field="phone")
     contact = services.contact_person_add(
         actor=request.user,
         user=user,
