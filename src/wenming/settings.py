@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "wenming.notifications",
     "wenming.demands",
     "wenming.open311",
+    "wenming.households",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "me": _is_volunteer(request, user),
         "demands": has_perm(user, Perm.DEMAND_VIEW),
         "tasks": _is_volunteer(request, user),
+        "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
     }
     # Staff pages sit in one 管理 menu, so the bar fits a laptop screen.
     nav["staff"] = any(nav[k] for k in ("network", "volunteers", "certificates", "admin_site"))

@@ -40,6 +40,8 @@ class Perm(enum.StrEnum):
     ACTIVITY_MANAGE = "activity.manage"  # create, edit, move activities through their states
     DEMAND_VIEW = "demand.view"  # residents' orders (masked), the service menu, figures
     DEMAND_MANAGE = "demand.manage"  # review, dispatch, close orders; edit the service menu
+    HOUSEHOLD_VIEW = "household.view"  # the household contact register (十必联), masked
+    HOUSEHOLD_MANAGE = "household.manage"  # households, contact persons, assignments, events
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -57,6 +59,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ACTIVITY_MANAGE,
             Perm.DEMAND_VIEW,
             Perm.DEMAND_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
@@ -72,6 +76,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ACTIVITY_MANAGE,
             Perm.DEMAND_VIEW,
             Perm.DEMAND_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.STATION_ADMIN: frozenset(
@@ -85,6 +91,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ACTIVITY_MANAGE,
             Perm.DEMAND_VIEW,
             Perm.DEMAND_MANAGE,
+            Perm.HOUSEHOLD_VIEW,
+            Perm.HOUSEHOLD_MANAGE,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -94,6 +102,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VOLUNTEER_VIEW,
             Perm.ACTIVITY_VIEW,
             Perm.DEMAND_VIEW,
+            Perm.HOUSEHOLD_VIEW,
         }
     ),
     Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}),

@@ -270,6 +270,7 @@ def me(request: HttpRequest) -> HttpResponse:
     availability = [slots[s] for s in volunteer.availability if s in slots]
     from wenming.activities.selectors import my_signups  # the page 我的 shows them
     from wenming.activities.views import my_calendar_context
+    from wenming.households.selectors import contact_of_user
 
     return render(
         request,
@@ -280,6 +281,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "availability": availability,
             "memberships": list(memberships_of(volunteer=volunteer)[:50]),
             "my_signups": list(my_signups(actor=request.user)[:10]),
+            "household_contact": contact_of_user(request.user),
             **my_calendar_context(request),
         },
     )
