@@ -98,8 +98,13 @@ def main() -> None:
             failures.append((status, payload[:200]))
 
     with server.running(env) as base:
-        # Warm the workers' connections first, as a live server's would be.
-        loadclient.run(base, iter([loadclient.Request("GET", "/healthz")] * 50), concurrency=8)
+        # Warm every worker thread's database and cache connections and the API's code
+        # paths first, as a live server's would be: people read the activity, then sign up.
+        loadclient.run(
+            base,
+            iter([loadclient.Request("GET", f"/api/activities/{activity_id}")] * 200),
+            concurrency=8,
+        )
         result = loadclient.run(
             base,
             (

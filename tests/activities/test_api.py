@@ -160,3 +160,31 @@ def test_projects_and_subcategories(client, cast, net, login):
         content_type="application/json",
     )
     assert response.json()["is_active"] is False
+
+
+def test_signup_api_refusals_change_nothing(client, cast, net, login):
+    # The sign-up path reads the activity and the caller's volunteer record in one lean
+    # query; each refusal still says why and writes nothing.
+    from wenming.core.models import AuditEvent
+    from wenming.volunteers.models import Volunteer, VolunteerStatus
+
+    activity = published(cast.station_admin, net.station)
+    draft = make_activity(cast.station_admin, net.station, title="草稿")
+    user = volunteer_user(cast.county_admin, 1)
+    signup_events = AuditEvent.objects.filter(verb__startswith="signup.")
+    before = (SignUp.objects.count(), signup_events.count())
+
+    def code(pk: int) -> tuple[int, str]:
+        response = client.post(f"/api/activities/{pk}/signups")
+        return response.status_code, response.json()["code"]
+
+    login(cast.volunteer)  # a login without a volunteer record
+    assert code(activity.pk) == (400, "not_volunteer")
+    login(user)
+    assert code(draft.pk) == (404, "not_found")
+    assert code(999999) == (404, "not_found")
+    Volunteer.objects.filter(user=user).update(status=VolunteerStatus.SUSPENDED)
+    assert code(activity.pk) == (400, "not_active")
+    assert (SignUp.objects.count(), signup_events.count()) == before
+    login(cast.station_admin)  # staff see the draft, but are not volunteers
+    assert code(draft.pk) == (400, "not_volunteer")

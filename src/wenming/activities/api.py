@@ -290,7 +290,7 @@ def list_signups(request: HttpRequest, activity_id: int) -> object:
 @router.post("/{activity_id}/signups", response={201: SignUpOut, 400: ErrorOut, 404: ErrorOut})
 def create_signup(request: HttpRequest, activity_id: int) -> object:
     """Sign the caller (a registered volunteer) up: a place, or the waitlist."""
-    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    activity = selectors.activity_for_signup(actor=request.user, activity_id=activity_id)
     return Status(201, services.signup_create(actor=request.user, activity=activity))
 
 

@@ -5,10 +5,22 @@ sign-ups."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -25,6 +37,7 @@ from wenming.activities.models import (
     SignUpState,
 )
 from wenming.core.access import in_scope, require, scoped, subtree_q
+from wenming.core.audit import column_sql
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
 from wenming.core.roles import Perm
@@ -184,6 +197,46 @@ def activity_get(*, actor: Any, activity_id: int) -> Activity:
         .filter(pk=activity_id)
         .first()
     )
+    if activity is None or not (
+        activity.is_public or in_scope(actor, Perm.ACTIVITY_VIEW, activity.region_id)
+    ):
+        raise NotFound(_("找不到该活动。"))
+    return activity
+
+
+# What signing up reads: the window and the counts, nothing to render.
+SIGNUP_FIELDS = (
+    "id", "title", "unit_id", "region_id", "state", "quota", "signed_up_count",
+    "signup_opens_at", "signup_closes_at", "starts_at", "venue", "address",
+)  # fmt: skip
+
+
+@functools.cache
+def _signup_lookup_sql() -> str:
+    a, v = Activity._meta, Volunteer._meta
+    skills = Activity.skills.through
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"a.{column_sql(Activity, f)}" for f in SIGNUP_FIELDS)
+    # Identifiers from the models' metadata, every value a parameter.
+    return (
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM {qn(skills._meta.db_table)} s "  # noqa: S608
+        f"WHERE s.{column_sql(skills, 'activity')} = a.{column_sql(Activity, 'id')}) "
+        "AS needs_skills, "
+        f"v.{column_sql(Volunteer, 'id')} AS signup_volunteer_id, "
+        f"v.{column_sql(Volunteer, 'status')} AS signup_volunteer_status "
+        f"FROM {qn(a.db_table)} a LEFT JOIN {qn(v.db_table)} v "
+        f"ON v.{column_sql(Volunteer, 'user')} = %s "
+        f"WHERE a.{column_sql(Activity, 'id')} = %s"
+    )
+
+
+def activity_for_signup(*, actor: Any, activity_id: int) -> Activity:
+    """The activity to sign up for, as `activity_get` finds it (public, or in the
+    actor's scope) but lean, since a popular activity's sign-ups all arrive at once: one
+    query that also reads whether it asks for skills (`needs_skills`) and the actor's
+    volunteer record (`signup_volunteer_id`, `signup_volunteer_status`; None if none)."""
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    activity = next(iter(Activity.objects.raw(_signup_lookup_sql(), [user_id, activity_id])), None)
     if activity is None or not (
         activity.is_public or in_scope(actor, Perm.ACTIVITY_VIEW, activity.region_id)
     ):

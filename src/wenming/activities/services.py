@@ -521,9 +521,10 @@ def approval_policy_set(
 # ---------------------------------------------------------------- sign-up
 
 
-def _volunteer_of(actor: Any) -> Volunteer:
+def _volunteer_of(actor: Any, only: tuple[str, ...] = ()) -> Volunteer:
+    volunteers = Volunteer.objects.only(*only) if only else Volunteer.objects.all()
     volunteer = (
-        Volunteer.objects.filter(user_id=actor.pk).first()
+        volunteers.filter(user_id=actor.pk).first()
         if getattr(actor, "is_authenticated", False)
         else None
     )
@@ -532,6 +533,20 @@ def _volunteer_of(actor: Any) -> Volunteer:
     if volunteer.status != VolunteerStatus.ACTIVE:
         raise RuleViolation(_("您的志愿者注册尚未生效，暂时不能报名。"), code="not_active")
     return volunteer
+
+
+def _signup_volunteer(actor: Any, activity: Activity) -> Volunteer:
+    """The actor's volunteer record, as `selectors.activity_for_signup` read it with the
+    activity (else looked up here), refused unless registered and active."""
+    if not hasattr(activity, "signup_volunteer_id"):
+        return _volunteer_of(actor, only=("id", "user_id", "status"))
+    volunteer_id = getattr(activity, "signup_volunteer_id", None)
+    status = getattr(activity, "signup_volunteer_status", None)
+    if volunteer_id is None or not getattr(actor, "is_authenticated", False):
+        raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
+    if status != VolunteerStatus.ACTIVE:
+        raise RuleViolation(_("您的志愿者注册尚未生效，暂时不能报名。"), code="not_active")
+    return Volunteer(pk=volunteer_id, user_id=actor.pk, status=status)
 
 
 def _require_signup_open(activity: Activity, now: dt.datetime) -> None:
@@ -554,19 +569,28 @@ def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = N
     Everyone signs up at once when a popular activity opens, and they queue on that one
     row lock: on PostgreSQL the lock, the counter, the sign-up and its audit event are
     one statement, so the lock is held for that statement only."""
-    volunteer = _volunteer_of(actor)
+    volunteer = _signup_volunteer(actor, activity)
     now = now or timezone.now()
-    # Checked before the lock to keep the locked stretch short; a concurrent duplicate
-    # still meets the partial unique constraint.
-    if SignUp.objects.filter(
-        activity_id=activity.pk, volunteer=volunteer, state__in=LIVE_SIGNUP_STATES
-    ).exists():
+    one_statement = connection.vendor == "postgresql"
+    # Elsewhere checked before the lock to keep the locked stretch short (a concurrent
+    # duplicate still meets the partial unique constraint); on PostgreSQL the
+    # constraint alone answers, inside the one statement.
+    if (
+        not one_statement
+        and SignUp.objects.filter(
+            activity_id=activity.pk, volunteer=volunteer, state__in=LIVE_SIGNUP_STATES
+        ).exists()
+    ):
         raise RuleViolation(_("您已经报名了该活动。"), code="duplicate")
-    missing = list(
-        Skill.objects.filter(activity=activity)
-        .exclude(pk__in=volunteer.skills.values("pk"))
-        .order_by("name")
-        .values_list("name", flat=True)
+    missing = (
+        list(
+            Skill.objects.filter(activity=activity)
+            .exclude(pk__in=volunteer.skills.values("pk"))
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        if getattr(activity, "needs_skills", True)
+        else []
     )
     if missing:
         raise RuleViolation(
@@ -574,7 +598,7 @@ def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = N
             % {"s": "、".join(missing)},
             code="missing_skills",
         )
-    if connection.vendor == "postgresql":
+    if one_statement:
         return _signup_in_one_statement(
             actor=actor, activity=activity, volunteer=volunteer, now=now
         )

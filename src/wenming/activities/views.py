@@ -273,7 +273,7 @@ def activity_transition(request: HttpRequest, activity_id: int, action: str) -> 
 @login_required
 @require_POST
 def signup(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    activity = selectors.activity_for_signup(actor=request.user, activity_id=activity_id)
     try:
         result = services.signup_create(actor=request.user, activity=activity)
     except RuleViolation as exc:
