@@ -52,6 +52,7 @@ def test_county_admin_journey(live_server, cast, net, new_page, shot, width):
 
     # 实践网络: the center with its towns' institutes already open.
     open_nav(page)
+    page.click("#nav-manage")  # staff pages sit in the 管理 menu
     page.locator("#nav").get_by_role("link", name="实践网络", exact=True).click()
     page.wait_for_url(base + "/network/")
     page.wait_for_load_state()
@@ -131,6 +132,7 @@ def test_station_admin_sees_only_their_station(live_server, cast, net, new_page,
     expect(page.locator("h1")).to_contain_text("站管理员")
 
     open_nav(page)
+    page.click("#nav-manage")  # staff pages sit in the 管理 menu
     page.locator("#nav").get_by_role("link", name="实践网络", exact=True).click()
     page.wait_for_url(base + "/network/")
     page.wait_for_load_state()
