@@ -141,6 +141,14 @@ def login(client):
     return do
 
 
+def session_queries() -> int:
+    """Queries a logged-in request spends on its session: none when the session is read
+    from the Redis cache (cached_db, with REDIS_URL), one from the database otherwise."""
+    from django.conf import settings
+
+    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache

@@ -1,16 +1,15 @@
 """Anti-abuse limits on ordering without an account, counted in the Django cache
 (shared by every worker when the cache is Redis).
 
-A fixed window per key: the first hit creates the counter with the window as its
-expiry; every hit increments it atomically (cache.incr). Over the limit, the hit is
+A fixed window per key (see `wenming.core.ratelimit`). Over the limit, the hit is
 refused with a clear message and the counter is not reset, so a flood stays refused
 until the window ends."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from wenming.core import ratelimit
 from wenming.core.errors import RuleViolation
 
 # (how many, per how many seconds)
@@ -20,14 +19,7 @@ PER_IP_HOUR = (20, 3600)
 
 
 def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit on `key`; True while within the limit."""
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        count = 1
-    return count <= limit
+    return ratelimit.hit(key, limit, window)
 
 
 def order_hit(*, phone_digest: str, ip: str) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
-from wenming.core import crypto
+from wenming.core import crypto, ratelimit
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -690,19 +689,12 @@ def _rate_limited(code: str) -> bool:
     """Count this attempt against the card code and the client address (Django cache,
     one-hour windows); true when either is over its limit."""
     ip = current_ip.get() or "unknown"
-    window = int(timezone.now().timestamp() // 3600)
     over = False
     for key, limit in (
-        (f"hh-report:code:{code}:{window}", REPORTS_PER_CODE_PER_HOUR),
-        (f"hh-report:ip:{ip}:{window}", REPORTS_PER_IP_PER_HOUR),
+        (f"hh-report:code:{code}", REPORTS_PER_CODE_PER_HOUR),
+        (f"hh-report:ip:{ip}", REPORTS_PER_IP_PER_HOUR),
     ):
-        cache.add(key, 0, 3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, 3600)
-            count = 1
-        over = over or count > limit
+        over = not ratelimit.hit(key, limit, 3600) or over
     return over
 
 

@@ -9,12 +9,12 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.core import ratelimit
 from wenming.core import regions as rc
 from wenming.core.access import require
 from wenming.core.audit import audit_record
@@ -106,14 +106,7 @@ def api_key_check(raw: str) -> ApiKey:
 
 
 def _key_hit(key: ApiKey) -> None:
-    cache_key = f"open311:rl:{key.pk}"
-    cache.add(cache_key, 0, timeout=3600)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        cache.add(cache_key, 1, timeout=3600)
-        count = 1
-    if count > PER_KEY_HOUR:
+    if not ratelimit.hit(f"open311:key:{key.pk}", PER_KEY_HOUR, 3600):
         raise RuleViolation(_("该密钥本小时提交太多，请稍后再试。"), code="rate_limited")
 
 
