@@ -3,14 +3,17 @@ viewers see their region's activities; a volunteer sees their own records."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.activities.models import Activity, SignUp, SignUpState
 from wenming.core.access import in_scope, scope_q
+from wenming.core.audit import column_sql
 from wenming.core.errors import NotFound
 from wenming.core.roles import Perm
 from wenming.records.models import (
@@ -58,33 +61,38 @@ CHECKIN_FIELDS = (
 )  # fmt: skip
 
 
+@functools.cache
+def _checkin_lookup_sql() -> str:
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"a.{column_sql(Activity, f)}" for f in CHECKIN_FIELDS)
+    s_volunteer, s_activity = column_sql(SignUp, "volunteer"), column_sql(SignUp, "activity")
+    # Driven by the actor's one volunteer record (unique on user), then the (activity,
+    # volunteer) index: a lookup, not a scan of the activity's sign-ups, whatever the
+    # planner's statistics say about a big event. Identifiers from the models'
+    # metadata, every value a parameter.
+    return (
+        f"SELECT {columns}, (SELECT s.{s_volunteer} FROM {qn(SignUp._meta.db_table)} s "  # noqa: S608
+        f"WHERE s.{s_activity} = a.{column_sql(Activity, 'id')} "
+        f"AND s.{column_sql(SignUp, 'state')} = %s AND s.{s_volunteer} = "
+        f"(SELECT v.{column_sql(Volunteer, 'id')} FROM {qn(Volunteer._meta.db_table)} v "
+        f"WHERE v.{column_sql(Volunteer, 'user')} = %s "
+        f"AND v.{column_sql(Volunteer, 'status')} = %s)) AS checkin_volunteer_id "
+        f"FROM {qn(Activity._meta.db_table)} a WHERE a.{column_sql(Activity, 'id')} = %s"
+    )
+
+
 def activity_for_checkin(*, activity_id: int, actor: Any = None) -> Activity:
     """A public activity (published, ongoing or finished) to check in to; else 404.
 
     Given an authenticated actor, the same query also answers which of their volunteer
     records holds a place on it (`checkin_volunteer_id`: an active volunteer, signed up
-    and not waitlisted; None if none), so that the burst's check-in reads once."""
-    activities = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id).order_by()
+    and not waitlisted; None if none), so that the burst's check-in reads once; it is
+    written by hand, since compiling it was a fifth of a check-in's time."""
     if getattr(actor, "is_authenticated", False):
-        # Driven by the actor's one volunteer record (unique on user), then the
-        # (activity, volunteer) index: a lookup, not a scan of the activity's sign-ups,
-        # whatever the planner's statistics say about a big event.
-        volunteer = (
-            Volunteer.objects.filter(user_id=actor.pk, status=VolunteerStatus.ACTIVE)
-            .order_by()
-            .values("id")[:1]
-        )
-        place = (
-            SignUp.objects.filter(
-                activity_id=OuterRef("pk"),
-                volunteer_id=Subquery(volunteer),
-                state=SignUpState.SIGNED_UP,
-            )
-            .order_by()
-            .values("volunteer_id")[:1]
-        )
-        activities = activities.annotate(checkin_volunteer_id=Subquery(place))
-    activity = next(iter(activities[:1]), None)
+        params = [SignUpState.SIGNED_UP, actor.pk, VolunteerStatus.ACTIVE, activity_id]
+        activity = next(iter(Activity.objects.raw(_checkin_lookup_sql(), params)), None)
+    else:
+        activity = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id).order_by().first()
     if activity is None or not activity.is_public:
         raise NotFound(_("找不到该活动。"))
     return activity
