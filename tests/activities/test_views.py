@@ -82,6 +82,31 @@ def test_roster_is_for_the_organisers(client, cast, net, login):
     assert client.get(f"/activities/{activity.pk}/roster/").status_code == 200
 
 
+def test_roster_pages_searches_and_filters(client, cast, net, login):
+    from wenming.activities import services
+    from wenming.volunteers.models import Volunteer
+
+    activity = published(cast.station_admin, net.station, quota=2)
+    users = [volunteer_user(cast.county_admin, n) for n in range(1, 5)]
+    for user in users:
+        services.signup_create(actor=user, activity=activity)
+    login(cast.station_admin)
+    url = f"/activities/{activity.pk}/roster/"
+    page = client.get(url).context["page"]
+    assert page.paginator.count == 4
+    assert [s.state for s in page] == ["signed_up", "signed_up", "waitlisted", "waitlisted"]
+    waiting = client.get(url, {"state": "waitlisted"}).context["page"]
+    assert [s.position for s in waiting] == [1, 2]
+    target = Volunteer.objects.get(user=users[3])
+    found = client.get(url, {"q": target.number}).context["page"]
+    assert [s.volunteer_id for s in found] == [target.pk]
+    assert client.get(url, {"q": "没有这个人"}).context["page"].paginator.count == 0
+    few = _queries(client, url)
+    for n in range(5, 9):
+        services.signup_create(actor=volunteer_user(cast.county_admin, n), activity=activity)
+    assert _queries(client, url) == few
+
+
 def test_staff_create_publish_and_volunteer_signs_up(client, cast, net, login):
     login(cast.station_admin)
     start = timezone.localtime() + dt.timedelta(days=2)

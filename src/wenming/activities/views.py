@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -33,7 +34,6 @@ from wenming.activities.models import (
     MAX_PHOTOS_PER_ACTIVITY,
     Activity,
     ActivityState,
-    SignUp,
     SignUpState,
     WorkItem,
 )
@@ -315,12 +315,32 @@ def signup_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The organisers' roster: places first, then the waitlist in order, then the
+    cancelled; searchable by name or volunteer number and paged (a big event has
+    thousands)."""
     activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
     try:
-        rows: list[SignUp] = list(selectors.activity_roster(actor=request.user, activity=activity))
+        rows = selectors.activity_roster(actor=request.user, activity=activity)
     except NotFound as exc:  # public activity, but the roster is for its organisers
         raise Forbidden(_("只有主办单位可以查看报名名单。")) from exc
-    return render(request, "activities/roster.html", {"a": activity, "rows": rows})
+    search = request.GET.get("q", "").strip()[:50]
+    if search:
+        rows = rows.filter(Q(volunteer__name__icontains=search) | Q(volunteer__number=search))
+    state = request.GET.get("state", "")
+    if state in SignUpState.values:
+        rows = rows.filter(state=state)
+    return render(
+        request,
+        "activities/roster.html",
+        {
+            "a": activity,
+            "page": paginate(request, rows, per_page=50),
+            "qs": querystring_without_page(request),
+            "search": search,
+            "state": state,
+            "states": SignUpState.choices,
+        },
+    )
 
 
 # ---------------------------------------------------------------- photos
