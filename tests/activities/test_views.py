@@ -282,3 +282,27 @@ def test_public_list_cache_is_per_query_and_language(client, cast, net):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "activities" in client.get("/activities/?q=甲").content.decode().lower()
     assert "共 1 项活动" not in client.get("/activities/?q=甲").content.decode()
+
+
+def test_public_list_cache_keys_are_bounded(client, cast, net, monkeypatch):
+    # Only the browsing views are cached, keyed on the known parameters: junk in the URL
+    # neither makes new cache entries nor reaches the (shared) pager links.
+    from django.core.cache import cache as the_cache
+
+    for n in range(30):
+        published(cast.station_admin, net.station, title=f"活动{n}")
+    written: list[str] = []
+    real_set = the_cache.set
+    monkeypatch.setattr(
+        the_cache, "set", lambda k, *a, **kw: (written.append(k), real_set(k, *a, **kw))
+    )
+    client.get("/activities/?item=culture")
+    client.get("/activities/?item=culture&junk=1&utm=x")
+    client.get("/activities/?item=culture&junk=2")
+    assert len([k for k in written if k.startswith("activity-cards:")]) == 1
+    html = client.get("/activities/?junk=%3Cscript%3E").content.decode()
+    cards = html[html.index('id="activity-cards"') :]
+    assert "junk" not in cards and "page=2" in cards
+    client.get("/activities/?q=活动1")  # a search: rendered, not kept
+    client.get("/activities/?page=999")  # far pages: rendered, not kept
+    assert len([k for k in written if k.startswith("activity-cards:")]) == 2

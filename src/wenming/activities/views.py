@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -84,23 +85,40 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The list's query parameters, in a fixed order; anything else in the URL is ignored.
+LIST_PARAMS = ("q", "item", "region", "unit", "team", "date_from", "date_to", "open")
+# Only the browsing views are kept in the cache: a bounded set of keys (five work items,
+# the towns, open or not, the first pages), so that nobody can fill the cache by varying
+# the URL. Searches, dates, one unit's or one team's list are rendered each time.
+CACHED_PAGES = 20
+
+
 def _cards(request: HttpRequest, filters: dict[str, Any]) -> tuple[str, list[int]]:
-    """The count, cards and pager: the same for every visitor, so rendered once per
-    language, query and state of the activities (the key holds the latest change) and
-    then read from the cache, with the ids of the activities on the page."""
-    params = sorted((k, v) for k, v in request.GET.lists())
-    stamp = selectors.activities_changed_at()
-    raw = f"{get_language()}|{stamp.isoformat() if stamp else ''}|{params}"
-    key = "activity-cards:" + hashlib.sha256(raw.encode()).hexdigest()
-    cached = cache.get(key)
-    if cached is None:
-        page = paginate(request, selectors.public_activity_list(**filters))
-        html = render_to_string(
-            "activities/_cards.html", {"page": page, "qs": querystring_without_page(request)}
-        )
-        cached = (html, [a.pk for a in page.object_list])
-        cache.set(key, cached, CARDS_TTL)
-    return cached
+    """The count, cards and pager: the same for every visitor, so the browsing views are
+    rendered once per language, query and state of the activities (the key holds the
+    latest change) and then read from the cache, with the ids on the page."""
+    known = [(k, request.GET.get(k, "")[:50]) for k in LIST_PARAMS if request.GET.get(k)]
+    qs = urlencode(known)
+    page_number = request.GET.get("page", "1")
+    cacheable = (
+        not any(k in {"q", "unit", "team", "date_from", "date_to"} for k, _v in known)
+        and page_number.isdigit()
+        and 1 <= int(page_number) <= CACHED_PAGES
+    )
+    key = ""
+    if cacheable:
+        stamp = selectors.activities_changed_at()
+        raw = f"{get_language()}|{stamp.isoformat() if stamp else ''}|{qs}|{page_number}"
+        key = "activity-cards:" + hashlib.sha256(raw.encode()).hexdigest()
+        cached: tuple[str, list[int]] | None = cache.get(key)
+        if cached is not None:
+            return cached
+    page = paginate(request, selectors.public_activity_list(**filters))
+    html = render_to_string("activities/_cards.html", {"page": page, "qs": qs})
+    result = (html, [a.pk for a in page.object_list])
+    if key:
+        cache.set(key, result, CARDS_TTL)
+    return result
 
 
 def _with_my_states(request: HttpRequest, cards: str, ids: list[int]) -> str:
