@@ -124,13 +124,6 @@ WAITING_STATES = (
     OrderState.OPEN,
 )
 DONE_STATES = (OrderState.COMPLETED, OrderState.RATED)
-# Open311 status: "open" while live, "closed" otherwise.
-CLOSED_STATES = (
-    OrderState.REJECTED,
-    OrderState.COMPLETED,
-    OrderState.RATED,
-    OrderState.CANCELLED,
-)
 
 
 class Order(models.Model):
@@ -276,10 +269,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
-
-    @property
-    def is_closed(self) -> bool:
-        return self.state in CLOSED_STATES
 
 
 EVENT_LABELS = {

@@ -34,7 +34,7 @@ from wenming.activities.models import Subcategory, WorkItem
 from wenming.activities.services import PHOTO_MAX_BYTES, _photo_encoded
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import actor_label, in_scope, require, subtree_q
+from wenming.core.access import in_scope, require, subtree_q
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
@@ -95,7 +95,7 @@ class Transition:
     reason_required: bool = False
 
 
-_OPEN_FOR_CANCEL = frozenset({S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.OPEN, S.TAKEN})
+_OPEN_FOR_CANCEL = frozenset(LIVE_STATES)
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -579,9 +579,7 @@ def _clean_order(data: OrderInput) -> dict[str, Any]:
         )
         if menu_item is None:
             raise RuleViolation(_("请选择要点的服务项目。"), field="menu_item_code")
-        if region.code not in menu_regions(region.code) or not region.code.startswith(
-            rc.prefix_of(menu_item.region_id)
-        ):
+        if not region.code.startswith(rc.prefix_of(menu_item.region_id)):
             raise RuleViolation(
                 _("该服务项目不面向您所在的村（社区），请在本村、本镇或本县的菜单中选择。"),
                 field="menu_item_code",
@@ -728,14 +726,21 @@ def _create(*, actor: Any, data: OrderInput, channel: str, now: dt.datetime | No
 
 @transaction.atomic
 def order_submit(
-    *, data: OrderInput, ip: str, actor: Any = None, now: dt.datetime | None = None
+    *,
+    data: OrderInput,
+    ip: str,
+    actor: Any = None,
+    channel: str = Channel.WEB,
+    now: dt.datetime | None = None,
 ) -> Order:
-    """A resident orders, with or without an account. Rate-limited per phone number and
-    per IP address (see `ratelimit`). The returned order carries `link_token`, the
-    secret of the private link, shown to the resident once and never stored."""
+    """A resident orders, with or without an account (web), or an outside system posts
+    an order on a resident's behalf (`Channel.API`: the Open311 client is authorised and
+    rate-limited by `wenming.open311.services`, and gives no IP). Rate-limited per phone
+    number and per IP address (see `ratelimit`). The returned order carries
+    `link_token`, the secret of the private link, shown once and never stored."""
     phone = normalize_phone(data.phone)
     ratelimit.order_hit(phone_digest=crypto.digest(phone), ip=ip)
-    return _create(actor=actor, data=data, channel=Channel.WEB, now=now)
+    return _create(actor=actor, data=data, channel=channel, now=now)
 
 
 @transaction.atomic
@@ -1421,10 +1426,6 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
     return name, phone
 
 
-def who_label(actor: Any) -> str:
-    return actor_label(actor if getattr(actor, "is_authenticated", False) else None)
-
-
 # ---------------------------------------------------------------- the order's service records
 
 
@@ -1443,13 +1444,3 @@ def order_records_confirm(*, actor: Any, order: Order) -> int:
         record_confirm(actor=actor, record=record)
         count += 1
     return count
-
-
-@transaction.atomic
-def order_submit_api(*, data: OrderInput, now: dt.datetime | None = None) -> Order:
-    """An order posted by an outside system on a resident's behalf (an Open311 client:
-    channel 接口). The client is authorised and rate-limited by its caller
-    (`wenming.open311.services`); the per-phone limit applies as on the web form."""
-    phone = normalize_phone(data.phone)
-    ratelimit.order_hit(phone_digest=crypto.digest(phone), ip="")
-    return _create(actor=None, data=data, channel=Channel.API, now=now)

@@ -21,7 +21,7 @@ from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.demands import services as demands
-from wenming.demands.models import Order, RequestKind
+from wenming.demands.models import Channel, Order, RequestKind
 from wenming.network.models import Region
 from wenming.open311.models import ApiKey
 
@@ -147,7 +147,7 @@ def request_submit(*, key: ApiKey, params: dict[str, str], now: dt.datetime | No
             field="attribute[village]",
         )
     name = f"{params.get('last_name', '').strip()}{params.get('first_name', '').strip()}"
-    order = demands.order_submit_api(
+    order = demands.order_submit(
         data=demands.OrderInput(
             name=name,
             phone=params.get("phone", ""),
@@ -160,6 +160,8 @@ def request_submit(*, key: ApiKey, params: dict[str, str], now: dt.datetime | No
             lat=lat,
             lon=lon,
         ),
+        ip="",
+        channel=Channel.API,
         now=now,
     )
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
