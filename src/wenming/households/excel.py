@@ -29,7 +29,7 @@ KIND_IMPORT = "households.import"
 MAX_ROWS = 20_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 EXTRA_MEMBERS = 3
-INLINE_MAX_ROWS = 500  # smaller files are imported during the request
+INLINE_MAX_BYTES = 200_000  # smaller uploads are imported during the request
 
 AUDIT_VERBS = {
     "household.import": pgettext_lazy("audit verb", "批量导入家庭户"),
@@ -135,9 +135,9 @@ def _sheet_rows(wb: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
 def check_workbook(*, actor: Any, path: Any, today: dt.date | None = None) -> CheckResult:
     """Check every row without writing; collect the problems of each row."""
     today = today or timezone.localdate()
-    tags = {t.name: t.code for t in CareTag.objects.all()} | {
-        t.code: t.code for t in CareTag.objects.all()
-    }
+    tags = {}
+    for tag in CareTag.objects.all():  # a tag may be written by its name or its code
+        tags[tag.name] = tags[tag.code] = tag.code
     relations = {str(label): value for value, label in Relation.choices}
     villages = dict(selectors.manageable_villages(actor))
     result = CheckResult()

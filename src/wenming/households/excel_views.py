@@ -69,7 +69,7 @@ def excel_import(request: HttpRequest) -> HttpResponse:
             kind=excel.KIND_IMPORT,
             params={"upload": token, "sha256": sha256, "name": upload.name[:200], "size": size},
         )
-        if size <= 200_000:  # a small file: done before the page comes back
+        if size <= excel.INLINE_MAX_BYTES:  # a small file: done before the page comes back
             tasks.run_import(job.pk)
         else:
             tasks.households_import(job.pk)

@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import has_perm, in_scope, prefixes_for, scope_q, scoped, subtree_q
+from wenming.core.access import in_scope, prefixes_for, scope_q, scoped, subtree_q
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.home import HomeCounter
 from wenming.core.roles import Perm
@@ -32,7 +32,6 @@ from wenming.households.models import (
     Household,
     HouseholdEvent,
     HouseholdMember,
-    OverdueAlert,
     Visit,
 )
 from wenming.households.services import (
@@ -472,16 +471,6 @@ def figures(
     return total, list(rows.values())
 
 
-def event_kind_labels() -> list[tuple[str, str]]:
-    return [(str(k.value), str(k.label)) for k in EventKind]
-
-
-def alert_list(*, actor: Any) -> QuerySet[OverdueAlert]:
-    return scoped(
-        OverdueAlert.objects.all(), actor, Perm.HOUSEHOLD_VIEW, "region_id"
-    ).select_related("household", "event")
-
-
 # ---------------------------------------------------------------- home counters
 
 
@@ -525,10 +514,6 @@ def home_counters() -> list[HomeCounter]:
 
 def can_manage(actor: Any, region_code: str) -> bool:
     return in_scope(actor, Perm.HOUSEHOLD_MANAGE, region_code)
-
-
-def can_view_register(actor: Any) -> bool:
-    return has_perm(actor, Perm.HOUSEHOLD_VIEW)
 
 
 def manageable_villages(actor: Any) -> list[tuple[str, str]]:

@@ -244,15 +244,15 @@ def household_create(
     members = [_clean_member(m, today) for m in data.members]
     if sum(1 for m in members if m["relation"] == Relation.HEAD) > 1:
         raise RuleViolation(_("一户只能有一位户主。"), field="relation")
+    head = next((m for m in members if m["relation"] == Relation.HEAD), None)
     household = Household.objects.create(
-        region=region, address=address, note=(data.note or "").strip()[:300]
+        region=region,
+        address=address,
+        note=(data.note or "").strip()[:300],
+        head_masked=mask_name(head["name"]) if head is not None else "",
     )
     household.tags.set(tags)
     HouseholdMember.objects.bulk_create([_member_row(household, m) for m in members])
-    head = next((m for m in members if m["relation"] == Relation.HEAD), None)
-    if head is not None:
-        household.head_masked = mask_name(head["name"])
-        household.save(update_fields=["head_masked"])
     audit_record(
         actor=actor,
         verb="household.create",

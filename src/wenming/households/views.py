@@ -60,10 +60,6 @@ def _require_view(request: HttpRequest) -> None:
         raise Forbidden(_("您没有查看十必联登记的权限。"))
 
 
-def _villages(actor: Any) -> list[tuple[str, str]]:
-    return selectors.manageable_villages(actor)
-
-
 def _flash(request: HttpRequest, exc: RuleViolation) -> None:
     messages.error(request, exc.message)
 
@@ -111,7 +107,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 def household_create(request: HttpRequest) -> HttpResponse:
     if not has_perm(request.user, Perm.HOUSEHOLD_MANAGE):
         raise Forbidden(_("您没有登记家庭户的权限。"))
-    villages = _villages(request.user)
+    villages = selectors.manageable_villages(request.user)
     form = HouseholdCreateForm(request.POST or None, villages=villages)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -561,7 +557,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
-    villages = _villages(request.user)
+    villages = selectors.manageable_villages(request.user)
     form = ContactAddForm(request.POST or None, villages=villages)
     if request.method == "POST":
         if not villages:
