@@ -244,13 +244,22 @@ def activity_for_signup(*, actor: Any, activity_id: int) -> Activity:
     return activity
 
 
-def activity_roster(*, actor: Any, activity: Activity) -> QuerySet[SignUp]:
+def activity_roster(
+    *, actor: Any, activity: Activity, search: str = "", state: str = ""
+) -> QuerySet[SignUp]:
     """The sign-ups of an activity, for staff who may see the activity in every state
-    (names and masked phones of volunteers who signed up to it)."""
+    (names and masked phones of volunteers who signed up to it): places first, then
+    the waitlist in order, then the cancelled; optionally only those whose name holds
+    `search` (or whose volunteer number it is) and only one state."""
     require(actor, Perm.ACTIVITY_VIEW, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+    rows = SignUp.objects.filter(activity=activity)
+    search = search.strip()[:50]
+    if search:
+        rows = rows.filter(Q(volunteer__name__icontains=search) | Q(volunteer__number=search))
+    if state in SignUpState.values:
+        rows = rows.filter(state=state)
     return (
-        SignUp.objects.filter(activity=activity)
-        .select_related("volunteer")
+        rows.select_related("volunteer")
         .annotate(
             rank=Case(
                 When(state=SignUpState.SIGNED_UP, then=Value(0)),
@@ -275,8 +284,8 @@ def my_signups(*, actor: Any, live_only: bool = False) -> QuerySet[SignUp]:
 
 def my_live_states(*, actor: Any, activity_ids: list[int]) -> dict[int, str]:
     """The acting user's live sign-up state (signed up / waitlisted) on each of the
-    given activities that they hold one on."""
-    if not getattr(actor, "is_authenticated", False):
+    given activities that they hold one on (no query for none)."""
+    if not getattr(actor, "is_authenticated", False) or not activity_ids:
         return {}
     return dict(
         SignUp.objects.filter(

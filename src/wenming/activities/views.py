@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -124,7 +123,8 @@ def _cards(request: HttpRequest, filters: dict[str, Any]) -> tuple[str, list[int
 def _with_my_states(request: HttpRequest, cards: str, ids: list[int]) -> str:
     """Fill in the visitor's own badges (我已报名 / 我在候补) on the shared cards."""
     badges: dict[str, str] = {}
-    for activity_id, state in _my_states(request, ids).items():
+    mine = selectors.my_live_states(actor=request.user, activity_ids=ids)
+    for activity_id, state in mine.items():
         if state not in badges:
             badges[state] = render_to_string("activities/_my_state.html", {"state": state})
         cards = cards.replace(f"<!--my-state:{activity_id}-->", badges[state], 1)
@@ -139,13 +139,6 @@ def _unit_calendar_context(request: HttpRequest, unit_id: int | None) -> dict[st
         return {"unit": None}
     url, webcal = subscription_urls(request, reverse("activities:unit_calendar", args=[unit.pk]))
     return {"unit": unit, "unit_calendar_url": url, "unit_calendar_webcal": webcal}
-
-
-def _my_states(request: HttpRequest, activity_ids: list[int]) -> dict[int, str]:
-    """The visitor's live sign-up state per listed activity (one query)."""
-    if not request.user.is_authenticated or not activity_ids:
-        return {}
-    return selectors.my_live_states(actor=request.user, activity_ids=activity_ids)
 
 
 @login_required
@@ -337,16 +330,13 @@ def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
     cancelled; searchable by name or volunteer number and paged (a big event has
     thousands)."""
     activity = selectors.activity_get(actor=request.user, activity_id=activity_id)
+    search, state = request.GET.get("q", "").strip()[:50], request.GET.get("state", "")
     try:
-        rows = selectors.activity_roster(actor=request.user, activity=activity)
+        rows = selectors.activity_roster(
+            actor=request.user, activity=activity, search=search, state=state
+        )
     except NotFound as exc:  # public activity, but the roster is for its organisers
         raise Forbidden(_("只有主办单位可以查看报名名单。")) from exc
-    search = request.GET.get("q", "").strip()[:50]
-    if search:
-        rows = rows.filter(Q(volunteer__name__icontains=search) | Q(volunteer__number=search))
-    state = request.GET.get("state", "")
-    if state in SignUpState.values:
-        rows = rows.filter(state=state)
     return render(
         request,
         "activities/roster.html",
