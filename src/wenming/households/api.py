@@ -12,11 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
-from wenming.accounts.models import User
-from wenming.accounts.phones import normalize_phone
-from wenming.core import crypto
 from wenming.core.api import ErrorOut, Paging
-from wenming.core.errors import RuleViolation
 from wenming.households import selectors, services
 from wenming.households.models import (
     Assignment,
@@ -419,13 +415,9 @@ def list_contacts(request: HttpRequest, q: str = "", over_limit: bool = False) -
 @router.post("/contacts", response={201: ContactOut, **ERRORS})
 def add_contact(request: HttpRequest, payload: ContactIn) -> object:
     """Make a volunteer (with a login) or a cadre a contact person, by login phone."""
-    phone = normalize_phone(payload.phone)
-    user = User.objects.filter(phone_digest__in=crypto.digests(phone)).first()
-    if user is None:
-        raise RuleViolation(_("没有用这个手机号码登录的用户。"), field="phone")
-    contact = services.contact_person_add(
+    contact = services.contact_person_add_by_phone(
         actor=request.user,
-        user=user,
+        phone=payload.phone,
         region_code=payload.region_code,
         is_party_member=payload.is_party_member,
     )

@@ -416,6 +416,22 @@ def is_contact_of(actor: Any, household: Household) -> bool:
     ).exists()
 
 
+def contact_person_add_by_phone(
+    *, actor: Any, phone: str, region_code: str, is_party_member: bool = False
+) -> ContactPerson:
+    """`contact_person_add` for the user who logs in with `phone` (pages and API)."""
+    from wenming.accounts.models import User
+
+    normalize_phone(phone)  # a malformed number says so
+    try:
+        user = User.objects.get_by_phone(phone)
+    except User.DoesNotExist:
+        raise RuleViolation(_("没有用这个手机号码登录的用户。"), field="phone") from None
+    return contact_person_add(
+        actor=actor, user=user, region_code=region_code, is_party_member=is_party_member
+    )
+
+
 @transaction.atomic
 def contact_person_add(
     *,

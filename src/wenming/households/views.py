@@ -19,9 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wenming.accounts.models import User
-from wenming.accounts.phones import normalize_phone
-from wenming.core import crypto, ratelimit
+from wenming.core import ratelimit
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -565,13 +563,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                phone = normalize_phone(d["phone"])
-                user = User.objects.filter(phone_digest__in=crypto.digests(phone)).first()
-                if user is None:
-                    raise RuleViolation(_("没有用这个手机号码登录的用户。"), field="phone")
-                services.contact_person_add(
+                services.contact_person_add_by_phone(
                     actor=request.user,
-                    user=user,
+                    phone=d["phone"],
                     region_code=d["region"],
                     is_party_member=d["is_party_member"],
                 )
