@@ -169,3 +169,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+
+
+def phone_code(phone: str) -> str:
+    """A live self-registration code for `phone`, as the text message would carry it
+    (sent through the real service and outbox, read back from the outbox)."""
+    from wenming.accounts import verification
+    from wenming.notifications.models import OutboxMessage
+
+    code = verification.phone_code_send(
+        phone=phone, purpose=verification.REGISTER, ip=f"test-{phone}"
+    )
+    assert code in OutboxMessage.objects.filter(verb="phone.code").latest("id").text
+    return code

@@ -108,7 +108,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "wenming.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wenming.core.middleware.LanguageMiddleware",
@@ -116,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, language and auth, so the 400 page renders like any other.
+    "wenming.core.middleware.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wenming.core.middleware.RequestContextMiddleware",
     "wenming.core.middleware.ServiceErrorMiddleware",
@@ -246,6 +247,16 @@ AXES_USERNAME_CALLABLE = "wenming.accounts.backends.axes_username"
 # the login field is "phone", so it must be listed or the number is stored as typed.
 AXES_SENSITIVE_PARAMETERS = ["phone", "username", "password", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither count nor restart the cool-off: otherwise anyone
+# behind the same NAT could keep a user locked out for ever by trying now and then.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Against spraying many numbers from one address: past this many failed logins in
+# LOGIN_IP_WINDOW seconds, the address may not try again until the window ends.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
+LOGIN_IP_WINDOW = env_int("LOGIN_IP_WINDOW_SECONDS", 900)
+# Text-message codes for self-registration: per address an hour, per number a day.
+PHONE_CODE_IP_HOURLY = env_int("PHONE_CODE_IP_HOURLY", 10)
+PHONE_CODE_DAILY = env_int("PHONE_CODE_DAILY", 5)
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Successful logins are in our own audit log; axes' access log would only grow.

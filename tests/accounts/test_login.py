@@ -395,3 +395,41 @@ def test_password_rules_speak_chinese(db):
     with pytest.raises(ValidationError) as info:
         password_validation.validate_password("3141")
     assert info.value.messages == ["密码太短，至少需要 8 位。", "密码不能全是数字。"]
+
+
+def test_attempts_during_a_lockout_do_not_restart_the_cool_off(user, client):
+    """Trying again (even with the right password) during a lockout neither counts nor
+    restarts the cool-off, so a neighbour behind the same NAT cannot keep it on."""
+    start = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        _fail(client, 5)
+    for minutes in (5, 10, 14):
+        with time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False):
+            assert _post_login(client, "13912345678", "wrong-password").status_code == 429
+            assert _post_login(client, "13912345678", PASSWORD).status_code == 429
+    assert AccessAttempt.objects.get().failures_since_start == 5
+    with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
+        assert _post_login(client, "13912345678", PASSWORD).status_code == 302
+        assert _session_user_id(client) == str(user.pk)
+
+
+def test_one_address_spraying_many_numbers_meets_a_ceiling(user, client, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 6
+    start = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        # Six numbers, one failure each: no single number is locked out.
+        for n in range(6):
+            assert _post_login(client, f"1371234000{n}", "wrong").status_code == 200
+        # The seventh try from this address is refused before any password is checked,
+        # the right one included, and is not counted.
+        response = _post_login(client, "13912345678", PASSWORD)
+        assert response.status_code == 429
+        assert "这个网络的登录失败次数过多" in response.content.decode()
+        assert _session_user_id(client) is None
+        # Another address is not affected.
+        assert (
+            _post_login(client, "13912345678", PASSWORD, REMOTE_ADDR="10.0.0.9").status_code == 302
+        )
+    client.logout()
+    with time_machine.travel(start + dt.timedelta(seconds=settings.LOGIN_IP_WINDOW), tick=False):
+        assert _post_login(client, "13912345678", PASSWORD).status_code == 302

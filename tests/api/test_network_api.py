@@ -246,7 +246,7 @@ def test_unit_create_rule_violation_shape(api_as, cast, net, payload, field, mes
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({**NEW_POINT, "name": "长" * 101}, "name"), ({**NEW_POINT, "address": "a\x00b"}, "address")],
+    [({**NEW_POINT, "name": "长" * 101}, "name")],
 )
 def test_unit_create_text_the_database_cannot_hold_is_400(api_as, cast, net, payload, field):
     client = api_as(cast.county_admin)

@@ -27,3 +27,26 @@ def test_demo_records_keep_the_ledger_invariant(db):
     before = (Attendance.objects.count(), ServiceRecord.objects.count())
     assert demo_load()["records"] == {"opening": 0, "attendances": 0, "records": 0}
     assert (Attendance.objects.count(), ServiceRecord.objects.count()) == before
+
+
+def test_opening_balances_predate_the_platform(db):
+    """Dated the day the demo loads, opening balances filled the daily cap and every
+    check-out of the tour recorded 0 minutes."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wenming.activities.models import Activity
+    from wenming.records.demo import OPENING_CONTENT
+    from wenming.records.selectors import daily_capped
+
+    demo_load()
+    first = timezone.localtime(Activity.objects.order_by("starts_at").first().starts_at).date()
+    dates = set(
+        ServiceRecord.objects.filter(content=OPENING_CONTENT).values_list("date", flat=True)
+    )
+    assert dates == {min(first, timezone.localdate()) - dt.timedelta(days=1)}
+    busy = list(Volunteer.objects.filter(confirmed_minutes__gt=8 * 60)[:5])
+    assert busy
+    for v in busy:
+        assert daily_capped(volunteer_id=v.pk, day=timezone.localdate(), minutes=120) == (120, 0)

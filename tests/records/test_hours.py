@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from tests.records.helpers import START, activity, signed_up_volunteer, token
+from wenming.core.models import AuditEvent
 from wenming.records import services
 from wenming.records.hours import service_minutes
 from wenming.records.models import ServiceRecord
@@ -93,8 +94,8 @@ def test_no_check_out_means_zero_until_the_organiser_checks_out(cast, net):
     assert ServiceRecord.objects.get().minutes == 120
 
 
-def test_daily_cap_is_per_volunteer_across_activities(cast, net, settings):
-    """Two activities on one day count together against the daily cap."""
+def _two_activities_one_day(cast, net, settings):
+    """3 h in the morning and 3 h in the afternoon under a 4 h daily cap."""
     from tests.records.helpers import sign_up
 
     settings.SERVICE_MINUTES_PER_DAY = 240
@@ -105,4 +106,25 @@ def test_daily_cap_is_per_volunteer_across_activities(cast, net, settings):
     for act, cin, cout in [(morning, at(28, 8), at(28, 11)), (afternoon, at(28, 13), at(28, 16))]:
         services.attendance_check_in(actor=vol, activity=act, token=token(act, cin), now=cin)
         services.attendance_check_out(actor=vol, activity=act, token=token(act, cout), now=cout)
+    return vol, afternoon
+
+
+def test_daily_cap_is_per_volunteer_across_activities(cast, net, settings):
+    """Two activities on one day count together against the daily cap."""
+    _two_activities_one_day(cast, net, settings)
     assert list(ServiceRecord.objects.order_by("id").values_list("minutes", flat=True)) == [180, 60]
+    # The cut is kept on the record and in the audit, never silent.
+    assert list(ServiceRecord.objects.order_by("id").values_list("minutes_capped", flat=True)) == [
+        None,
+        120,
+    ]
+    event = AuditEvent.objects.filter(verb="attendance.check_out").latest("id")
+    assert event.changes["minutes_capped"] == [None, 120]
+
+
+def test_the_cut_is_shown_to_the_volunteer_and_the_organiser(cast, net, settings, login):
+    vol, afternoon = _two_activities_one_day(cast, net, settings)
+    page = login(cast.station_admin).get(f"/records/activity/{afternoon.pk}/").content.decode()
+    assert "当天已满每日上限，扣减 2.0 小时" in page
+    mine = login(vol).get("/records/mine/").content.decode()
+    assert "当天的服务时长已满每日上限 4.0 小时，本条扣减了 2.0 小时。" in mine

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from stdnum.cn import ric
 
-from tests.conftest import make_user
+from tests.conftest import make_user, phone_code
 from wenming.accounts.models import User
 from wenming.core import crypto
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -248,7 +248,7 @@ def test_self_service_creates_a_login(net):
 
     volunteer = services.volunteer_register(
         actor=AnonymousUser(),
-        data=reg_input(password="Long-enough-2026"),
+        data=reg_input(password="Long-enough-2026", phone_code=phone_code("13712340000")),
         self_service=True,
         today=TODAY,
     )
@@ -263,7 +263,9 @@ def test_self_service_creates_a_login(net):
 def test_self_service_without_password_is_refused(net):
     from django.contrib.auth.models import AnonymousUser
 
-    exc = refused(AnonymousUser(), reg_input(), self_service=True)
+    exc = refused(
+        AnonymousUser(), reg_input(phone_code=phone_code("13712340000")), self_service=True
+    )
     assert exc.field == "password"
 
 

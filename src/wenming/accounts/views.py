@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from wenming.accounts.forms import LoginForm, PasswordChangeForm
 from wenming.accounts.services import login_record, password_change
+from wenming.core import ratelimit
 from wenming.core.errors import RuleViolation
+from wenming.core.middleware import client_ip
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -28,6 +31,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        ip_key = f"login-fail-ip:{client_ip(request)}"
+        if ratelimit.count(ip_key, settings.LOGIN_IP_WINDOW) >= settings.LOGIN_IP_FAILURE_LIMIT:
+            # Refused before any password is checked, and not counted: the ceiling ends
+            # with its window whatever is tried meanwhile.
+            return render(request, "accounts/locked_out.html", {"ip_ceiling": True}, status=429)
         user = authenticate(
             request, phone=form.cleaned_data["phone"], password=form.cleaned_data["password"]
         )
@@ -37,6 +45,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_safe_next(request))
         if getattr(request, "axes_locked_out", False):
             return render(request, "accounts/locked_out.html", status=429)
+        ratelimit.hit(ip_key, settings.LOGIN_IP_FAILURE_LIMIT, settings.LOGIN_IP_WINDOW)
         form.add_error(None, _("手机号码或密码不正确。"))
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request)})
 

@@ -13,6 +13,7 @@ from wenming.core.access import scoped
 from wenming.core.errors import RuleViolation
 from wenming.core.forms import StyledFormMixin
 from wenming.core.roles import Perm
+from wenming.core.text import DESCRIPTION_MAX
 from wenming.network.models import Unit
 from wenming.volunteers.models import Skill, Team
 
@@ -62,7 +63,10 @@ class ActivityForm(StyledFormMixin, forms.Form):
         label=_("所需技能"), required=False, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(
-        label=_("活动内容"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("活动内容"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args: Any, actor: Any, published: bool = False, **kwargs: Any) -> None:

@@ -52,6 +52,7 @@ from wenming.core.audit import (
 )
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.network.models import Unit
 from wenming.volunteers.models import Skill, Team, Volunteer, VolunteerStatus
 
@@ -412,7 +413,9 @@ def _clean(data: ActivityInput) -> dict[str, Any]:
         "signup_opens_at": minute(data.signup_opens_at) if data.signup_opens_at else None,
         "signup_closes_at": minute(closes),
         "quota": quota,
-        "description": (data.description or "").strip(),
+        "description": clean_text(
+            data.description, field="description", label=_("活动内容"), max_length=DESCRIPTION_MAX
+        ),
         "skills": skills,
     }
 
@@ -835,6 +838,9 @@ def project_create(
         raise RuleViolation(_("请填写项目名称（最多 100 个字）。"), field="name")
     if work_item and work_item not in WorkItem.values:
         raise RuleViolation(_("请选择五项工作之一。"), field="work_item")
+    description = clean_text(
+        description, field="description", label=_("简介"), max_length=DESCRIPTION_MAX
+    )
     unit = Unit.objects.filter(pk=unit_id, is_active=True).first()
     if unit is None:
         raise RuleViolation(_("请选择主办单位。"), field="unit")
@@ -849,7 +855,7 @@ def project_create(
                 region_id=unit.region_id,
                 work_item=work_item,
                 is_brand=is_brand,
-                description=(description or "").strip(),
+                description=description,
             )
     except IntegrityError as exc:  # the same name created concurrently
         raise RuleViolation(_("本单位已有同名项目。"), field="name") from exc

@@ -53,4 +53,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "nav": nav,
         "my_roles": [Role(r).label for r in sorted(roles)],
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        "login_ip_window_minutes": round(settings.LOGIN_IP_WINDOW / 60),
+        "daily_cap_hours": round(settings.SERVICE_MINUTES_PER_DAY / 60, 1),
     }

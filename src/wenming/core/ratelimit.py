@@ -11,11 +11,19 @@ from django.core.cache import cache
 from django.utils import timezone
 
 
+def _slot_key(key: str, window: int) -> str:
+    return f"rl:{key}:{int(timezone.now().timestamp() // window)}"
+
+
+def count(key: str, window: int) -> int:
+    """The hits on `key` so far in the current window, without counting one."""
+    return int(cache.get(_slot_key(key, window)) or 0)
+
+
 def hit(key: str, limit: int, window: int) -> bool:
     """Count one hit on `key` in the current `window`-second window; True while the
     count is within `limit`."""
-    slot = int(timezone.now().timestamp() // window)
-    full_key = f"rl:{key}:{slot}"
+    full_key = _slot_key(key, window)
     cache.add(full_key, 0, timeout=window)
     try:
         count = cache.incr(full_key)

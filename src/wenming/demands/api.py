@@ -253,7 +253,7 @@ class TasksOut(Schema):
     open: list[OrderOut]
 
 
-class FiguresOut(Schema):
+class DemandFiguresOut(Schema):
     unit_id: int
     unit_name: str
     total: int
@@ -463,10 +463,10 @@ def my_tasks(request: HttpRequest) -> object:
     return selectors.my_tasks(actor=request.user)
 
 
-@router.get("/figures", response={200: list[FiguresOut], 403: ErrorOut})
-def figures(request: HttpRequest) -> object:
+@router.get("/figures", response={200: list[DemandFiguresOut], 403: ErrorOut})
+def demand_figures(request: HttpRequest) -> object:
     return [
-        FiguresOut(
+        DemandFiguresOut(
             unit_id=f.unit.pk,
             unit_name=f.unit.name,
             total=f.total,

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -38,6 +37,7 @@ from wenming.core.access import in_scope, require, subtree_q
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.demands import notify, ratelimit
 from wenming.demands.models import EVENT_LABELS as MODEL_EVENT_LABELS
 from wenming.demands.models import (
@@ -56,6 +56,7 @@ from wenming.demands.models import (
 )
 from wenming.network.models import Region, Unit, UnitKind
 from wenming.records.models import RecordStatus, ServiceRecord
+from wenming.records.selectors import daily_capped
 from wenming.volunteers.models import (
     Membership,
     MembershipRole,
@@ -439,7 +440,9 @@ def _clean_menu(data: MenuItemInput) -> tuple[Unit, dict[str, Any]]:
         "title": title,
         "work_item": data.work_item,
         "subcategory": subcategory,
-        "description": (data.description or "").strip()[:2000],
+        "description": clean_text(
+            data.description, field="description", label=_("服务说明"), max_length=DESCRIPTION_MAX
+        ),
         "delivery_mode": data.delivery_mode,
         "response_hours": data.response_hours,
         "complete_hours": data.complete_hours,
@@ -1133,16 +1136,9 @@ def order_complete(
         _store_photo(order=locked, kind=PhotoKind.COMPLETION, data=blob, actor=actor)
     day = timezone.localtime(now).date()
     place = (locked.address or locked.region.name)[:200]
-    cap = settings.SERVICE_MINUTES_PER_DAY
     for p in people:
-        # The ledger's daily cap is per volunteer (as for activities): what their other
-        # live records of the day already count.
-        counted = ServiceRecord.objects.filter(
-            volunteer_id=p.volunteer_id,
-            date=day,
-            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
-        ).aggregate(total=Sum("minutes"))["total"]
-        minutes = min(p.minutes, max(0, cap - (counted or 0)))
+        # The ledger's daily cap is per volunteer (as for activities).
+        minutes, cut = daily_capped(volunteer_id=p.volunteer_id, day=day, minutes=p.minutes)
         record = ServiceRecord.objects.create(
             volunteer_id=p.volunteer_id,
             order=locked,
@@ -1153,6 +1149,7 @@ def order_complete(
             content=_("群众点单：%(t)s") % {"t": locked.title},
             served_people=1,
             minutes=minutes,
+            minutes_capped=cut or None,
             status=RecordStatus.PENDING,
         )
         audit_record(
@@ -1160,7 +1157,8 @@ def order_complete(
             verb="record.create",
             target=record,
             region_code=record.region_id,
-            changes={"minutes": [None, minutes], "order": [None, locked.pk]},
+            changes={"minutes": [None, minutes], "order": [None, locked.pk]}
+            | ({"minutes_capped": [None, cut]} if cut else {}),
         )
     _sms_requester(
         locked,

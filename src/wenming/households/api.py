@@ -30,7 +30,7 @@ router = Router(tags=["households"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-class MemberOut(Schema):
+class HouseholdMemberOut(Schema):
     """Masked forms only; a plaintext value needs the audited reveal."""
 
     id: int
@@ -84,7 +84,7 @@ class HouseholdOut(Schema):
 
 class HouseholdDetailOut(HouseholdOut):
     note: str
-    members: list[MemberOut]
+    members: list[HouseholdMemberOut]
 
     @staticmethod
     def resolve_members(obj: Household) -> list[HouseholdMember]:
@@ -229,7 +229,7 @@ class CoverageOut(Schema):
     over_limit: list[ContactOut]
 
 
-class FiguresOut(Schema):
+class HouseholdFiguresOut(Schema):
     region_code: str
     name: str
     households: int
@@ -245,8 +245,8 @@ class FiguresOut(Schema):
 
 
 class FiguresReportOut(Schema):
-    total: FiguresOut
-    children: list[FiguresOut]
+    total: HouseholdFiguresOut
+    children: list[HouseholdFiguresOut]
 
 
 class MyHouseholdOut(Schema):
@@ -332,7 +332,9 @@ def coverage(request: HttpRequest, region: str = "") -> object:
 
 
 @router.get("/figures", response={200: FiguresReportOut, 404: ErrorOut})
-def figures(request: HttpRequest, region: str, since: dt.datetime | None = None) -> object:
+def household_figures(
+    request: HttpRequest, region: str, since: dt.datetime | None = None
+) -> object:
     """Figures of a village, town or county and of each of its children."""
     total, children = selectors.figures(actor=request.user, region_code=region, since=since)
     return {"total": total, "children": children}
@@ -367,7 +369,7 @@ def set_policy(request: HttpRequest, region_code: str, payload: PolicyIn) -> obj
     return get_policy(request, region_code)
 
 
-@router.post("/{household_id}/members", response={201: MemberOut, **ERRORS})
+@router.post("/{household_id}/members", response={201: HouseholdMemberOut, **ERRORS})
 def add_member(request: HttpRequest, household_id: int, payload: MemberIn) -> object:
     household = selectors.household_get(actor=request.user, household_id=household_id)
     member = services.member_add(

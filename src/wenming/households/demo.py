@@ -18,7 +18,7 @@ from wenming.core import crypto
 from wenming.core.access import forget_grants
 from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
-from wenming.households import services
+from wenming.households import permissions, services
 from wenming.households.models import ContactPerson, Household
 from wenming.network.demo import DEMO_COUNTY, DEMO_VILLAGE
 from wenming.network.models import Region
@@ -166,7 +166,7 @@ def seed_households() -> dict[str, int]:
         actor = here[0].user if here else admin
         for k, (kind, summary, first, outcome) in enumerate(EVENTS):
             household = homes[(k * 2) % len(homes)]
-            actor_here = actor if services.is_contact_of(actor, household) else admin
+            actor_here = actor if permissions.is_contact_of(actor, household) else admin
             reported = now - dt.timedelta(days=55 - k * 8, hours=rng.randint(0, 10))
             event = services.event_report(
                 actor=admin, household=household, kind=kind, summary=summary, now=reported

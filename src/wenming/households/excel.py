@@ -228,13 +228,12 @@ def import_apply(*, actor: Any, inputs: list[services.HouseholdInput]) -> int:
 
 def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
     """The households in scope matching the list's filters (masked), as a workbook."""
-    from openpyxl import Workbook
+    from wenming.core.excel import SheetWriter
 
     if not has_perm(actor, Perm.HOUSEHOLD_VIEW):
         raise Forbidden(_("您没有查看十必联登记的权限。"))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("家庭户"))
-    ws.append(
+    ws = SheetWriter(
+        _("家庭户"),
         [
             _("编号"),
             _("村（社区）"),
@@ -245,7 +244,7 @@ def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
             _("联系人"),
             _("最近联系"),
             _("在册"),
-        ]
+        ],
     )
     count = 0
     qs = selectors.household_list(actor=actor, **filters).prefetch_related("members")
@@ -273,7 +272,7 @@ def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
             ]
         )
         count += 1
-    wb.save(out)
+    ws.save(out)
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -25,6 +25,7 @@ from wenming.core.access import actor_label, in_scope, require
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm, Role
+from wenming.households import permissions
 from wenming.households.models import (
     EVENT_TRANSITIONS,
     AlertLevel,
@@ -47,6 +48,7 @@ from wenming.households.models import (
     Visit,
     new_report_code,
 )
+from wenming.households.permissions import is_contact_of
 from wenming.network.models import Region, RoleGrant
 from wenming.notifications.services import notify
 
@@ -407,15 +409,6 @@ def user_id_of(actor: Any) -> int:
     return int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
 
 
-def is_contact_of(actor: Any, household: Household) -> bool:
-    """Whether the actor is a contact person with an open assignment to the household."""
-    if not getattr(actor, "is_authenticated", False):
-        return False
-    return Assignment.objects.filter(
-        household_id=household.pk, contact__user_id=actor.pk, ended_at__isnull=True
-    ).exists()
-
-
 def contact_person_add_by_phone(
     *, actor: Any, phone: str, region_code: str, is_party_member: bool = False
 ) -> ContactPerson:
@@ -703,11 +696,8 @@ def event_report(
 ) -> HouseholdEvent:
     """Staff managing the village, or the household's contact person, report one of the
     ten events; it is due for a first contact within the kind's response limit."""
-    if is_contact_of(actor, household):
-        channel = ReportChannel.CONTACT
-    else:
-        require(actor, Perm.HOUSEHOLD_MANAGE, household.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
-        channel = ReportChannel.STAFF
+    as_contact = permissions.require_contact_or_manage(actor, household)
+    channel = ReportChannel.CONTACT if as_contact else ReportChannel.STAFF
     event = _create_event(
         household=household,
         kind=kind,

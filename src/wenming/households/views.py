@@ -26,7 +26,7 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.middleware import current_ip
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
-from wenming.households import selectors, services
+from wenming.households import permissions, selectors, services
 from wenming.households.forms import (
     AssignForm,
     ContactAddForm,
@@ -173,7 +173,7 @@ def _detail(
 ) -> HttpResponse:
     actor = request.user
     can_manage = selectors.can_manage(actor, household.region_id)
-    is_contact = services.is_contact_of(actor, household)
+    is_contact = permissions.is_contact_of(actor, household)
     contacts: list[tuple[int, str]] = []
     if can_manage:
         contacts = [
@@ -221,6 +221,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 @require_POST
 def member_add(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.household_get(actor=request.user, household_id=household_id)
+    permissions.require_manage(request.user, household)
     form = MemberForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写成员姓名和与户主关系。"))
@@ -355,6 +356,7 @@ def unassign(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_report(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.household_get(actor=request.user, household_id=household_id)
+    permissions.require_contact_or_manage(request.user, household)
     form = EventForm(request.POST or None, initial={"kind": request.GET.get("kind", "")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -409,7 +411,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get(actor=request.user, event_id=event_id)
     can_manage = selectors.can_manage(request.user, event.region_id)
-    is_contact = services.is_contact_of(request.user, event.household)
+    is_contact = permissions.is_contact_of(request.user, event.household)
     is_open = event.state in (EventState.OPEN, EventState.ANSWERED)
     menu: list[tuple[str, list[tuple[str, str]]]] = []
     if can_manage and is_open and event.order_id is None:
@@ -483,6 +485,7 @@ def visit_log(request: HttpRequest, household_id: int) -> HttpResponse:
     """Log a contact with the household, from a phone: how, when, notes, and — for an
     open event — whether this contact closes it."""
     household = selectors.household_get(actor=request.user, household_id=household_id)
+    permissions.require_contact_or_manage(request.user, household)
     open_events = list(
         HouseholdEvent.objects.filter(
             household=household, state__in=[EventState.OPEN, EventState.ANSWERED]
@@ -517,7 +520,7 @@ def visit_log(request: HttpRequest, household_id: int) -> HttpResponse:
                 messages.success(request, _("已记录联系情况。"))
             if event is not None:
                 return redirect("households:event", event_id=event.pk)
-            if services.is_contact_of(request.user, household):
+            if permissions.is_contact_of(request.user, household):
                 return redirect("households:mine")
             return redirect("households:detail", household_id=household.pk)
     return render(

@@ -36,9 +36,20 @@ def seed_records() -> dict[str, int]:
     volunteers = Volunteer.objects.filter(
         subtree_q("region_id", rc.prefix_of(DEMO_COUNTY)), confirmed_minutes__gt=0
     ).select_related("unit")
+    # Opening balances are service from before the platform started: dated the day
+    # before the demo's first activity, never today, where they would fill the daily
+    # cap and leave every check-out of the tour at zero.
+    first = (
+        Activity.objects.filter(subtree_q("region_id", rc.prefix_of(DEMO_COUNTY)))
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    started = timezone.localtime(first).date() if first else timezone.localdate()
+    opening_date = min(started, timezone.localdate()) - dt.timedelta(days=1)
     opening = [
         ServiceRecord(
-            volunteer=v, unit=v.unit, region_id=v.unit.region_id, date=timezone.localdate(),
+            volunteer=v, unit=v.unit, region_id=v.unit.region_id, date=opening_date,
             place=v.unit.name, content=OPENING_CONTENT, minutes=v.confirmed_minutes,
             status=RecordStatus.CONFIRMED, confirmed_at=now, person_in_charge="平台管理员",
         )

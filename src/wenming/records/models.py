@@ -128,6 +128,9 @@ class ServiceRecord(models.Model):
     content = models.CharField(_("服务内容"), max_length=300)
     served_people = models.PositiveIntegerField(_("服务对象人数"), default=0)
     minutes = models.IntegerField(_("服务时长（分钟）"))
+    # What the daily cap took off this record's time (None: nothing): shown to whoever
+    # confirms it and to the volunteer, so hours never vanish without a word.
+    minutes_capped = models.PositiveIntegerField(_("每日上限扣减（分钟）"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.PENDING
     )
@@ -197,6 +200,10 @@ class ServiceRecord(models.Model):
     @property
     def hours(self) -> float:
         return round(self.minutes / 60, 2)
+
+    @property
+    def capped_hours(self) -> float:
+        return round((self.minutes_capped or 0) / 60, 2)
 
 
 class CorrectionStatus(models.TextChoices):

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -333,7 +332,8 @@ def _close_attendance(
             "checked_out_at": [None, attendance.checked_out_at.isoformat()],
             "how": [None, how],
             "minutes": [None, record.minutes],
-        },
+        }
+        | ({"minutes_capped": [None, record.minutes_capped]} if record.minutes_capped else {}),
         note=reason,
     )
     return attendance
@@ -366,15 +366,14 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
     tz = timezone.get_default_timezone()
     start = max(attendance.checked_in_at, activity.starts_at).astimezone(tz)
     end = min(attendance.checked_out_at, activity.ends_at).astimezone(tz)
+    cut = 0
     if start.date() == end.date():
-        # The daily cap is per volunteer, not per activity: what their other live
-        # records already count that day (reversals and replacements net out).
-        counted = ServiceRecord.objects.filter(
-            volunteer_id=attendance.volunteer_id,
-            date=start.date(),
-            status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
-        ).aggregate(total=Sum("minutes"))["total"]
-        minutes = min(minutes, max(0, settings.SERVICE_MINUTES_PER_DAY - (counted or 0)))
+        # The daily cap is per volunteer, not per activity.
+        from wenming.records.selectors import daily_capped
+
+        minutes, cut = daily_capped(
+            volunteer_id=attendance.volunteer_id, day=start.date(), minutes=minutes
+        )
     record, _created = ServiceRecord.objects.get_or_create(
         attendance=attendance,
         defaults={
@@ -386,6 +385,7 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
             "place": (activity.address or activity.venue)[:200],
             "content": activity.title[:300],
             "minutes": minutes,
+            "minutes_capped": cut or None,
         },
     )
     return record

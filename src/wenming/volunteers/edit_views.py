@@ -11,10 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wenming.core.access import require
 from wenming.core.errors import RuleViolation
-from wenming.core.roles import Perm
-from wenming.volunteers import selectors, services
+from wenming.volunteers import permissions, selectors, services
 from wenming.volunteers.forms import StaffProfileForm, SuspendForm
 
 
@@ -23,7 +21,7 @@ from wenming.volunteers.forms import StaffProfileForm, SuspendForm
 @require_http_methods(["GET", "POST"])
 def volunteer_edit(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
-    require(request.user, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    permissions.require_manage(request.user, volunteer)
     initial = {"name": volunteer.name, **StaffProfileForm.initial_for(volunteer)}
     form = StaffProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -43,6 +41,7 @@ def volunteer_edit(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 @require_POST
 def volunteer_set_active(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
+    permissions.require_manage(request.user, volunteer)
     form = SuspendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请写明原因。"))

@@ -1143,8 +1143,7 @@ def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
     """Write the volunteers in the actor's VOLUNTEER_VIEW scope that match the list
     page's filters to `out` as a workbook (masked numbers only); audited. Rows stream
     through a write-only workbook, their skills fetched once per batch."""
-    from openpyxl import Workbook
-
+    from wenming.core.excel import SheetWriter
     from wenming.volunteers import selectors
 
     if not has_perm(actor, Perm.VOLUNTEER_VIEW):
@@ -1175,9 +1174,7 @@ def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
     through = Volunteer.skills.through
     tz = timezone.get_current_timezone()
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET_TITLE)
-    ws.append([str(h) for h in EXPORT_HEADERS])
+    ws = SheetWriter(SHEET_TITLE, EXPORT_HEADERS)
     count = 0
 
     def write(batch: list[tuple[Any, ...]]) -> None:
@@ -1219,7 +1216,7 @@ def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
     if batch:
         write(batch)
         count += len(batch)
-    wb.save(out)
+    ws.save(out)
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -180,6 +180,15 @@ class RegistrationForm(VolunteerProfileForm):
         error_messages={"required": _("请填写手机号码。")},
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "type": "tel"}),
     )
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=6,
+        required=False,
+        help_text=_("先填手机号码，再点“获取验证码”，把短信里的 6 位数字填在这里。"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+    )
     id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices, initial=IdType.RIC)
     id_number = forms.CharField(
         label=_("证件号码"),
@@ -226,6 +235,7 @@ class RegistrationForm(VolunteerProfileForm):
     field_order = [
         "name",
         "phone",
+        "code",
         "id_type",
         "id_number",
         "birth_date",
@@ -252,7 +262,9 @@ class RegistrationForm(VolunteerProfileForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         if not with_password:
+            # Staff at the desk and logged-in users need no code: only a new login does.
             del self.fields["password"]
+            del self.fields["code"]
         town_field = self.fields["town"]
         assert isinstance(town_field, forms.ChoiceField)
         # htmx: choosing a town loads its villages into the village select.
@@ -290,6 +302,7 @@ class RegistrationForm(VolunteerProfileForm):
             guardian_phone=data["guardian_phone"],
             guardian_consent=data["guardian_consent"],
             password=data.get("password", ""),
+            phone_code=data.get("code", ""),
             **self.update_fields(),
         )
 

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from wenming.accounts import verification
 from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
@@ -25,6 +27,7 @@ from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.network.models import Region, Unit, UnitKind
+from wenming.volunteers import permissions
 from wenming.volunteers.identity import age_on, parse_identity
 from wenming.volunteers.models import (
     Availability,
@@ -64,6 +67,7 @@ class RegistrationInput:
     birth_date: dt.date | None = None
     gender: str = ""
     password: str = ""  # self-registration without an account: the new login's password
+    phone_code: str = ""  # ... and the text-message code that proves the phone is theirs
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -232,6 +236,12 @@ def _clean_input(data: RegistrationInput, today: dt.date) -> dict[str, Any]:
     return values
 
 
+ID_NOT_ACCEPTED = gettext_lazy(
+    "无法用该证件号码在网上完成注册。请核对号码；如确认无误，请带证件到所在村（社区）"
+    "新时代文明实践站办理。"
+)
+
+
 def _duplicate_check(phone: str, id_number: str) -> None:
     if Volunteer.objects.filter(id_digest__in=crypto.digests(id_number)).exists():
         raise RuleViolation(_("该证件号码已经注册过志愿者。"), field="id_number")
@@ -252,11 +262,25 @@ def volunteer_register(
     VOLUNTEER_MANAGE scope; self-registration needs no role. The registering unit's
     policy decides whether the volunteer starts pending or registered."""
     today = today or timezone.localdate()
+    if not self_service:
+        # A role that may register no one anywhere is refused before its input is read.
+        permissions.require_register_somewhere(actor)
     values = _clean_input(data, today)
     region: Region = values["region"]
     if not self_service:
-        require(actor, Perm.VOLUNTEER_MANAGE, region.code, view_perm=Perm.VOLUNTEER_VIEW)
+        permissions.require_register_at(actor, region.code)
     identity = values["identity"]
+    anonymous = self_service and not getattr(actor, "is_authenticated", False)
+    if anonymous:
+        # The phone is proven the person's own before anything about it is answered.
+        verification.phone_code_check(
+            phone=values["phone"], purpose=verification.REGISTER, code=data.phone_code
+        )
+        if Volunteer.objects.filter(id_digest__in=crypto.digests(identity.number)).exists():
+            # Not "this ID is registered": an anonymous page must not confirm who is.
+            # The code is spent, so each probe costs a fresh, rate-limited code.
+            verification.phone_code_spend(phone=values["phone"], purpose=verification.REGISTER)
+            raise RuleViolation(ID_NOT_ACCEPTED, field="id_number")
     _duplicate_check(values["phone"], identity.number)
     unit = registering_unit(region)
     policy = RegistrationPolicy.objects.filter(unit=unit).first()
@@ -318,6 +342,8 @@ def volunteer_register(
         },
         note="self" if self_service else "",
     )
+    if anonymous:
+        verification.phone_code_spend(phone=values["phone"], purpose=verification.REGISTER)
     return volunteer
 
 
@@ -344,7 +370,7 @@ def volunteer_review(
     *, actor: Any, volunteer: Volunteer, approve: bool, note: str = ""
 ) -> Volunteer:
     """Approve or reject a pending registration (only pending ones)."""
-    require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    permissions.require_manage(actor, volunteer)
     locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     if locked.status != VolunteerStatus.PENDING:
         raise RuleViolation(_("只能审核待审核的注册。"))
@@ -392,7 +418,7 @@ def volunteer_update(*, actor: Any, volunteer: Volunteer, **fields: Any) -> Volu
     if is_self:
         allowed = SELF_EDITABLE
     else:
-        require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+        permissions.require_manage(actor, volunteer)
         allowed = STAFF_EDITABLE
     unknown = set(fields) - allowed
     if unknown:
@@ -465,9 +491,9 @@ REVEALABLE = {"id_number": "id_cipher", "phone": "phone_cipher"}
 def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str = "") -> str:
     """Show one plaintext ID or phone number to a role granted PERSONAL_REVEAL over the
     volunteer's region; every reveal is audited (without the number itself)."""
+    permissions.require_reveal(actor, volunteer)
     if what not in REVEALABLE:
         raise RuleViolation(_("不能查看该信息。"))
-    require(actor, Perm.PERSONAL_REVEAL, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
     value = crypto.decrypt(getattr(volunteer, REVEALABLE[what]))
     audit_record(
         actor=actor,
@@ -591,7 +617,7 @@ def volunteer_set_active(
     """Suspend a registered volunteer (停用) or restore a suspended one, with a reason.
     Only staff managing the volunteer's region; only active ↔ suspended (a pending
     registration is reviewed instead). The record and its hours are kept either way."""
-    require(actor, Perm.VOLUNTEER_MANAGE, volunteer.region_id, view_perm=Perm.VOLUNTEER_VIEW)
+    permissions.require_manage(actor, volunteer)
     reason = reason.strip()
     if not reason:
         raise RuleViolation(_("请写明原因。"), field="reason")

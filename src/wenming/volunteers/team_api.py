@@ -61,7 +61,7 @@ class TeamOut(Schema):
         return round((obj.member_minutes or 0) / 60, 1)  # type: ignore[attr-defined]
 
 
-class MemberOut(Schema):
+class TeamMemberOut(Schema):
     """A member as a fellow member sees them: name and role. Leaders and staff also get
     the masked number fields (None otherwise)."""
 
@@ -87,8 +87,8 @@ class MyMembershipOut(Schema):
 class TeamDetailOut(TeamOut):
     description: str
     created_at: dt.datetime
-    members: list[MemberOut] | None  # None: not visible to the caller
-    pending: list[MemberOut] | None  # open requests, for leaders and staff
+    members: list[TeamMemberOut] | None  # None: not visible to the caller
+    pending: list[TeamMemberOut] | None  # open requests, for leaders and staff
     my_membership: MyMembershipOut | None
     can_manage: bool
     can_decide: bool
@@ -125,9 +125,9 @@ class MembershipOut(Schema):
     decided_at: dt.datetime | None
 
 
-def _member(m: Membership, details: bool) -> MemberOut:
+def _member(m: Membership, details: bool) -> TeamMemberOut:
     v = m.volunteer
-    out = MemberOut(
+    out = TeamMemberOut(
         membership_id=m.pk, volunteer_id=v.pk, name=v.name, role=m.role, status=m.status
     )
     if details:

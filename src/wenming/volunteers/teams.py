@@ -45,6 +45,7 @@ from wenming.core.access import in_scope, scope_q, subtree_q
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.network.models import Unit
 from wenming.volunteers.models import (
     Membership,
@@ -379,7 +380,9 @@ def team_create(
         team_type=_team_type(team_type_id),
         unit=unit,
         region_id=unit.region_id,
-        description=(description or "").strip(),
+        description=clean_text(
+            description, field="description", label=_("简介"), max_length=DESCRIPTION_MAX
+        ),
     )
     _save_team(team)
     audit_record(
@@ -413,7 +416,9 @@ def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
         locked.unit = unit
         locked.region_id = unit.region_id
     if "description" in fields:
-        locked.description = str(fields["description"] or "").strip()
+        locked.description = clean_text(
+            fields["description"], field="description", label=_("简介"), max_length=DESCRIPTION_MAX
+        )
     if "is_active" in fields:
         locked.is_active = bool(fields["is_active"])
     _save_team(locked)

@@ -6,6 +6,7 @@ app_name = "volunteers"
 urlpatterns = [
     path("", views.volunteer_list, name="list"),
     path("register/", views.register, name="register"),
+    path("register/code/", views.register_code, name="register_code"),
     path("register/done/", views.registered, name="registered"),
     path("new/", views.volunteer_create, name="create"),
     path("regions/", views.region_villages, name="region_villages"),

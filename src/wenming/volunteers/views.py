@@ -17,7 +17,7 @@ from wenming.core.context_processors import remember_volunteer
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
-from wenming.volunteers import selectors, services
+from wenming.volunteers import permissions, selectors, services
 from wenming.volunteers.forms import (
     RegistrationForm,
     RevealForm,
@@ -106,6 +106,7 @@ def volunteer_detail(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 @require_POST
 def volunteer_review(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
+    permissions.require_manage(request.user, volunteer)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -130,6 +131,7 @@ def volunteer_reveal(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     """Reveal one number in this response only (never stored: not in the session, not
     in a redirect), and audit it."""
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
+    permissions.require_reveal(request.user, volunteer)
     form = RevealForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请写明查看原因。"))
@@ -188,6 +190,39 @@ def register(request: HttpRequest) -> HttpResponse:
             remember_volunteer(request, True)
             return redirect("volunteers:registered")
     return _registration_page(request, form, staff=False)
+
+
+@require_POST
+def register_code(request: HttpRequest) -> HttpResponse:
+    """htmx: text a registration code to the phone typed in the form. The answer is the
+    same whether or not the number has an account; limits per number and address."""
+    from django.conf import settings
+
+    from wenming.accounts import verification
+    from wenming.core.crypto import mask_phone
+    from wenming.core.middleware import client_ip
+
+    phone = request.POST.get("phone", "")
+    try:
+        code = verification.phone_code_send(
+            phone=phone, purpose=verification.REGISTER, ip=client_ip(request)
+        )
+    except RuleViolation as exc:
+        return render(
+            request,
+            "volunteers/partials/code_status.html",
+            {"error": exc.message},
+            status=429 if exc.code == "rate_limited" else 400,
+        )
+    return render(
+        request,
+        "volunteers/partials/code_status.html",
+        {
+            "masked": mask_phone(phone.replace(" ", "").replace("-", "")),
+            # The demo sends no real text messages: it shows the sandbox's code instead.
+            "sandbox_code": code if settings.DEMO else "",
+        },
+    )
 
 
 @login_required
