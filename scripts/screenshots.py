@@ -1,9 +1,12 @@
 """Screenshots of the main pages at phone and desktop width, for looking at by eye.
 
-    python scripts/screenshots.py http://127.0.0.1:8000 OUTDIR [PHONE PASSWORD]
+    python scripts/screenshots.py http://127.0.0.1:8000 OUTDIR [PHONE PASSWORD [PATHS]]
+
+PATHS is a comma-separated list; ELDERLY=1 in the environment shoots in elderly mode.
 
 Drives Debian's /usr/bin/chromium through Playwright (no browser download)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +37,12 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for width in (375, 1280):
             page = browser.new_page(viewport={"width": width, "height": 800})
+            suffix = "-elderly" if os.environ.get("ELDERLY") == "1" else ""
+            if suffix:
+                host = base.split("//", 1)[1].split("/")[0].split(":")[0]
+                page.context.add_cookies(
+                    [{"name": "wenming_elderly", "value": "1", "domain": host, "path": "/"}]
+                )
             page.goto(base + "/accounts/login/")
             page.screenshot(path=str(out / f"login-{width}.png"), full_page=True)
             page.fill("#id_phone", phone)
@@ -42,7 +51,7 @@ def main() -> None:
             for path in paths:
                 page.goto(base + path)
                 name = path.strip("/").replace("/", "_") or "home"
-                page.screenshot(path=str(out / f"{name}-{width}.png"), full_page=True)
+                page.screenshot(path=str(out / f"{name}-{width}{suffix}.png"), full_page=True)
             page.close()
         browser.close()
 

@@ -90,3 +90,68 @@ def test_serve_runs_web_and_jobs_and_stops_both(tmp_path):
     leftover = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
     assert "Huey consumer started" in output
+
+
+def test_a_command_on_a_demo_folder_uses_the_demos_keys(tmp_path, monkeypatch):
+    """`wenming open311_key …` on the demo's data folder, as the README shows it,
+    without exporting anything: the demo's secrets.json is used."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("WENMING_DATA_KEY", raising=False)
+    monkeypatch.delenv("WENMING_DEMO", raising=False)
+    cli._demo_secrets(tmp_path)
+    saved = json.loads((tmp_path / "secrets.json").read_text())
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.delenv("WENMING_DATA_KEY")
+    monkeypatch.setenv("WENMING_DATA_DIR", str(tmp_path))
+    cli._demo_data_folder()
+    assert os.environ["SECRET_KEY"] == saved["SECRET_KEY"]
+    assert os.environ["WENMING_DATA_KEY"] == saved["WENMING_DATA_KEY"]
+    assert os.environ["WENMING_DEMO"] == "1"
+
+
+def test_a_deployments_own_keys_are_never_replaced(tmp_path, monkeypatch):
+    cli._demo_secrets(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "deployment-" + "k" * 40)
+    monkeypatch.setenv("WENMING_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("WENMING_DEMO", raising=False)
+    cli._demo_data_folder()
+    assert os.environ["SECRET_KEY"] == "deployment-" + "k" * 40
+    assert "WENMING_DEMO" not in os.environ
+
+
+@pytest.mark.skipif(not Path(WENMING).exists(), reason="console script not installed")
+def test_open311_key_works_on_a_demo_folder_as_the_readme_shows(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DJANGO_SETTINGS_MODULE", "WENMING_TESTING", "DATABASE_URL", "REDIS_URL",
+            "SECRET_KEY", "WENMING_DATA_KEY", "WENMING_DEMO",
+        }
+    }  # fmt: skip
+    env["WENMING_DATA_DIR"] = str(tmp_path)
+    cli._demo_secrets(tmp_path)  # what `make demo` left in the folder
+    for key in ("SECRET_KEY", "WENMING_DATA_KEY"):
+        os.environ.pop(key, None)
+    subprocess.run([WENMING, "migrate", "-v0"], env=env, check=True, timeout=180)
+    # What the demo load leaves: a region and a staff login, keyed with the demo's keys.
+    setup = (
+        "from wenming.network.services import regions_import;"
+        "regions_import(actor=None, rows=[('320000000000', '江苏省')]);"
+        "from wenming.accounts.models import User;"
+        "from wenming.network.models import RoleGrant;"
+        "u = User.objects.create_user('13800000000', '管理员', 'Demo@2026-x');"
+        "RoleGrant.objects.create(user=u, role='sysadmin', region_id='320000000000')"
+    )
+    made = subprocess.run(
+        [WENMING, "shell", "-c", setup], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert made.returncode == 0, made.stderr
+    result = subprocess.run(
+        [WENMING, "open311_key", "--name", "12345热线", "--region", "320000000000", "--as-phone",
+         "13800000000"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "o311_" in result.stdout

@@ -41,6 +41,20 @@ def _demo_secrets(data_dir: Path) -> None:
         os.environ.setdefault(key, value)
 
 
+def _demo_data_folder() -> None:
+    """A management command run on a demo's data folder (one holding the demo's
+    secrets.json) uses the demo's own keys, as the README's commands expect; without
+    them every keyed lookup (a phone number) misses and settings refuse to start. A
+    deployment that sets SECRET_KEY itself is never touched."""
+    if "SECRET_KEY" in os.environ:
+        return
+    data_dir = Path(os.environ.get("WENMING_DATA_DIR", "var")).resolve()
+    if (data_dir / "secrets.json").exists():
+        os.environ["WENMING_DATA_DIR"] = str(data_dir)
+        os.environ.setdefault("WENMING_DEMO", "1")
+        _demo_secrets(data_dir)
+
+
 def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wenming.settings")
     import django
@@ -159,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
         return serve(bind, int(os.environ.get("WEB_WORKERS", "2")))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wenming.settings")
+    _demo_data_folder()
     from django.core.management import execute_from_command_line
 
     if command == "help" and len(argv) <= 2:

@@ -125,7 +125,7 @@ def test_publish_sign_up_check_in_confirm_certify(
         phone.click("#scan-button")
         phone.wait_for_load_state()
         expect(phone.locator(".alert-success")).to_contain_text("签到成功")
-        expect(phone.locator("#scan-button")).to_have_text("签退")
+        expect(phone.locator("#checkout-open")).to_have_text("我要签退…")
         shot(phone, "checked-in")
         attendance = Attendance.objects.get(activity=activity)
         assert attendance.volunteer == volunteer

@@ -150,3 +150,54 @@ def test_elderly_toggle_needs_post(client, net):
     response = client.get("/prefs/elderly/?on=1")
     assert response.status_code == 405
     assert ELDERLY_COOKIE not in response.cookies
+
+
+# ---------------------------------------------------------------- what each role does
+
+
+def _actions(page) -> list[str]:
+    import re
+
+    return re.findall(r'id="action-([a-z_]+)"', page.content.decode())
+
+
+def test_a_resident_is_led_to_ordering_and_their_orders(net, login):
+    from tests.conftest import make_user
+    from wenming.core.roles import Role
+
+    resident = make_user("13700000001", "居民", Role.RESIDENT, "320305005204")
+    page = login(resident).get("/")
+    assert _actions(page) == ["order", "my_orders", "activities"]
+    assert "我最近的操作" not in page.content.decode()
+
+
+def test_a_volunteer_is_led_to_check_in_records_and_teams(cast, login):
+    from tests.volunteers.test_services import id_number, reg_input
+    from wenming.volunteers import services
+
+    services.volunteer_register(
+        actor=cast.volunteer,
+        data=reg_input(phone=cast.volunteer.phone, id_number=id_number(seq="555")),
+        self_service=True,
+    )
+    page = login(cast.volunteer).get("/")
+    assert _actions(page) == [
+        "order", "my_orders", "activities", "checkin", "me", "tasks", "my_records", "teams",
+    ]  # fmt: skip
+    assert "我最近的操作" not in page.content.decode()
+    # Every button leads somewhere the volunteer may go.
+    client = login(cast.volunteer)
+    for href in __import__("re").findall(r'class="card home-action[^"]*" href="([^"]+)"',
+                                         page.content.decode()):  # fmt: skip
+        assert client.get(href).status_code == 200, href
+
+
+def test_staff_are_led_to_their_work_queues(cast, login):
+    page = login(cast.station_admin).get("/")
+    actions = _actions(page)
+    assert {"review_volunteers", "manage_orders", "manage_activities", "households"} <= set(actions)
+    assert "我最近的操作" in page.content.decode()
+    # The read-only supervisor gets no work queue he cannot act on.
+    assert not {"review_volunteers", "manage_orders", "manage_activities"} & set(
+        _actions(login(cast.supervisor).get("/"))
+    )

@@ -69,12 +69,32 @@ def test_anonymous_order_lands_on_the_private_page(client, item):
 
 def test_order_form_errors_are_clear_chinese(client, item):
     url = reverse("demands:order") + f"?item={item.code}"
-    response = client.post(url, _form(item, phone="123", name=""))
+    response = client.post(url, _form(item, phone="123", name="", region_code=""))
     text = response.content.decode()
     assert response.status_code == 200 and Order.objects.count() == 0
-    assert "这一项必须填写" in text
-    response = client.post(url, _form(item, phone="123"))
-    assert "手机号码格式不正确" in response.content.decode()
+    # Every problem at once, each on its field: not one per submit.
+    errors = response.context["form"].errors
+    assert errors == {
+        "name": ["请填写您的姓名。"],
+        "phone": ["手机号码格式不正确。"],
+        "region_code": ["请选择您所在的村（社区）。"],
+    }
+    for message in ("请填写您的姓名", "手机号码格式不正确", "请选择您所在的村（社区）"):
+        assert message in text
+
+
+def test_a_logged_in_resident_finds_the_form_filled_in(client, item):
+    from tests.conftest import make_user
+    from wenming.core.roles import Role
+
+    resident = make_user("13700000001", "陈大爷", Role.RESIDENT, "320305005204")
+    client.force_login(resident)
+    form = client.get(reverse("demands:order") + f"?item={item.code}").context["form"]
+    assert form.initial == {
+        "name": "陈大爷",
+        "phone": "13700000001",
+        "region_code": "320305005204",
+    }
 
 
 def test_rate_limit_shows_a_message(client, item):

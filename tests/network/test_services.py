@@ -18,7 +18,7 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.models import AuditEvent
 from wenming.core.regions import Level
 from wenming.core.roles import GRANTABLE_ROLES, ROLE_LEVELS, Role
-from wenming.network import selectors
+from wenming.network import selectors, services
 from wenming.network.models import Region, RoleGrant, Unit, UnitKind
 from wenming.network.services import (
     grant_revoke,
@@ -776,3 +776,33 @@ def test_concurrent_grant_makes_exactly_one(cast, net):
     assert (len(made), len(refused)) == (1, 9), results
     assert RoleGrant.objects.filter(user=target).count() == 1
     assert AuditEvent.objects.filter(verb="grant.create").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"latitude": "91", "longitude": "117"}, "latitude", "坐标超出范围。"),
+        ({"latitude": "abc", "longitude": "117"}, "latitude", "坐标格式不正确。"),
+        ({"latitude": "34.4"}, "latitude", "纬度和经度须同时填写。"),
+    ],
+)
+def test_unit_coordinates_are_checked(cast, net, fields, field, message):
+    from wenming.core.errors import RuleViolation
+    from wenming.network.models import Unit
+
+    before = list(Unit.objects.order_by("pk").values())
+    with pytest.raises(RuleViolation) as exc:
+        services.unit_update(actor=cast.county_admin, unit=net.station, **fields)
+    assert (exc.value.field, exc.value.message) == (field, message)
+    assert list(Unit.objects.order_by("pk").values()) == before
+
+
+def test_unit_coordinates_are_set_and_cleared_together(cast, net):
+    unit = services.unit_update(
+        actor=cast.county_admin, unit=net.station, latitude="34.442", longitude=117.453
+    )
+    assert (str(unit.latitude), str(unit.longitude)) == ("34.442000", "117.453000")
+    unit = services.unit_update(
+        actor=cast.county_admin, unit=net.station, latitude="", longitude=None
+    )
+    assert unit.latitude is None and unit.longitude is None

@@ -104,7 +104,8 @@ def test_service_definition_offers_the_villages_it_serves(client, item, net):
     village, preferred = body["attributes"]
     for attribute in body["attributes"]:
         assert set(attribute) >= ATTRIBUTE_FIELDS
-    assert village["code"] == "village" and village["required"] is True
+    # Optional: GeoReport v2 makes lat/long or address_string the location.
+    assert village["code"] == "village" and village["required"] is False
     assert village["datatype"] == "singlevaluelist"
     assert village["values"] == [{"key": net.village.code, "name": net.village.name}]
     assert preferred["code"] == "preferred_time" and preferred["required"] is False
@@ -275,3 +276,62 @@ def test_a_key_outside_ones_scope_cannot_be_made(cast, net):
     with pytest.raises(ServiceError):
         services.api_key_create(actor=cast.outsider, name="x", region_code=net.county.code)
     assert not ApiKey.objects.exists()
+
+
+# ---------------------------------------------------------------- location as the spec has it
+
+
+def test_lat_long_alone_reach_the_nearest_station(client, key, item, net, cast):
+    """GeoReport v2 makes lat/long the location: no village attribute needed."""
+    from wenming.network import services as network
+
+    network.unit_update(
+        actor=cast.county_admin, unit=net.station, latitude="34.393000", longitude="117.459000"
+    )
+    network.unit_update(
+        actor=cast.county_admin, unit=net.station2, latitude="34.450000", longitude="117.500000"
+    )
+    response = post(client, key.raw, item, **{"attribute[village]": None})
+    assert response.status_code == 201
+    order = Order.objects.get(number=response.json()[0]["service_request_id"])
+    assert order.region_id == net.village.code  # 马庄's station is the nearer
+
+
+def test_a_village_named_in_the_address_is_enough(client, key, item, net):
+    response = post(
+        client,
+        key.raw,
+        item,
+        **{"attribute[village]": None, "lat": None, "long": None},
+        address_string="潘安湖街道马庄村三组12号",
+    )
+    assert response.status_code == 201
+    order = Order.objects.get(number=response.json()[0]["service_request_id"])
+    assert order.region_id == net.village.code
+
+
+def test_far_coordinates_and_no_village_name_are_refused_clearly(client, key, item, net):
+    before = state()
+    response = post(client, key.raw, item, **{"attribute[village]": None})
+    assert_error(response, 400)
+    assert "村（社区）" in response.json()[0]["description"]
+    assert state() == before
+
+
+def test_an_unknown_service_code_says_so(client, key, item):
+    before = state()
+    response = post(client, key.raw, item, service_code="NOPE")
+    assert_error(response, 400)
+    assert "service_code “NOPE” 不存在" in response.json()[0]["description"]
+    assert state() == before
+
+
+def test_the_notice_says_review_when_the_unit_reviews_first(client, key, item, net):
+    from wenming.demands.models import OrderState
+
+    response = post(client, key.raw, item)
+    order = Order.objects.get(number=response.json()[0]["service_request_id"])
+    assert order.state == OrderState.SUBMITTED
+    assert response.json()[0]["service_notice"] == (
+        f"已收到，等待{order.unit.name}审核；进度短信会发给服务对象。"
+    )

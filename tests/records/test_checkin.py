@@ -23,8 +23,9 @@ from tests.records.helpers import (
 )
 from wenming.activities.models import Activity, ActivityState, SignUpState
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.geo import EARTH_RADIUS_M, distance_m
 from wenming.records import services
-from wenming.records.checkin import EARTH_RADIUS_M, distance_m, pass_for, token_check, token_for
+from wenming.records.checkin import pass_for, token_check, token_for
 from wenming.records.models import Attendance, How, RecordStatus, ServiceRecord
 
 T0 = START + dt.timedelta(minutes=5)
@@ -335,3 +336,45 @@ def test_manual_check_in_denied(cast, act, vol, who, exc):
         ),
         exc=exc,
     )
+
+
+def test_no_check_out_before_the_start(cast, net):
+    """An elderly volunteer's double tap right after checking in before the start must
+    not close the attendance at 0 minutes."""
+    from tests.records.helpers import END, START, activity, signed_up_volunteer, state, token
+    from wenming.core.errors import RuleViolation
+    from wenming.records import services
+
+    act = activity(cast.county_admin, net.station, starts_at=START, ends_at=END)
+    vol = signed_up_volunteer(cast.county_admin, act, 7)
+    early = START - dt.timedelta(minutes=20)
+    services.attendance_check_in(actor=vol, activity=act, token=token(act, early), now=early)
+    before = state()
+    with pytest.raises(RuleViolation) as exc:
+        services.attendance_check_out(
+            actor=vol, activity=act, token=token(act, early), now=early + dt.timedelta(seconds=1)
+        )
+    assert exc.value.code == "too_early"
+    assert state() == before
+    services.attendance_check_out(actor=vol, activity=act, token=token(act, END), now=END)
+
+
+def test_the_scan_page_offers_no_check_out_before_the_start(cast, net, login):
+    import time_machine
+
+    from tests.records.helpers import END, START, activity, signed_up_volunteer, token
+    from wenming.records import services
+    from wenming.records.checkin import pass_for
+
+    act = activity(cast.county_admin, net.station, starts_at=START, ends_at=END)
+    vol = signed_up_volunteer(cast.county_admin, act, 8)
+    early = START - dt.timedelta(minutes=20)
+    services.attendance_check_in(actor=vol, activity=act, token=token(act, early), now=early)
+    client = login(vol)
+    with time_machine.travel(early, tick=False):
+        page = client.get(f"/checkin/{act.pk}/", {"t": pass_for(act.pk, early)}).content.decode()
+    assert 'id="scan-form"' not in page and "结束时再扫一次码签退" in page
+    during = START + dt.timedelta(minutes=30)
+    with time_machine.travel(during, tick=False):
+        page = client.get(f"/checkin/{act.pk}/", {"t": pass_for(act.pk, during)}).content.decode()
+    assert '<details class="mt-4" id="checkout-box">' in page and "确认签退" in page

@@ -134,3 +134,68 @@ def seed_activities() -> dict[str, int]:
         actor=None, verb=DEMO_VERB, target=center, region_code=center.region_id, changes=created
     )
     return created
+
+
+CHECKIN_DEMO_TITLE = "马庄村：今日志愿服务（签到演示）"
+
+
+def ensure_checkin_activity(now: dt.datetime | None = None) -> Activity | None:
+    """A 马庄 station activity open for check-in now, whatever the date the demo was
+    loaded: the README's check-in step needs one. Made through the real services by
+    the station admin (张站长), with the demo volunteer (刘志愿) signed up; kept while
+    it has an hour to run, else a new one is made. None without the demo's people."""
+    from wenming.accounts.models import User
+    from wenming.activities import services
+    from wenming.network.demo import DEMO_ACCOUNTS, DEMO_VILLAGE
+
+    now = now or timezone.now()
+    station = Unit.objects.filter(
+        region_id=DEMO_VILLAGE, kind=UnitKind.STATION, is_active=True
+    ).first()
+    phones = {a.role: a.phone for a in DEMO_ACCOUNTS}
+    try:
+        admin = User.objects.get_by_phone(phones["station_admin"])
+        volunteer_user = User.objects.get_by_phone(phones["volunteer"])
+    except User.DoesNotExist:
+        return None
+    if station is None:
+        return None
+    live = (
+        Activity.objects.filter(
+            unit=station,
+            title=CHECKIN_DEMO_TITLE,
+            state__in=[ActivityState.PUBLISHED, ActivityState.ONGOING],
+            ends_at__gt=now + dt.timedelta(hours=1),
+            starts_at__lte=now + dt.timedelta(minutes=30),
+        )
+        .order_by("-starts_at")
+        .first()
+    )
+    if live is not None:
+        return live
+    starts = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    ends = starts + dt.timedelta(hours=3)
+    activity = services.activity_create(
+        actor=admin,
+        data=services.ActivityInput(
+            title=CHECKIN_DEMO_TITLE,
+            work_item=WorkItem.VALUES,
+            unit_id=station.pk,
+            venue="马庄村文化礼堂",
+            address="徐州市贾汪区潘安湖街道马庄村文化礼堂",
+            starts_at=starts,
+            ends_at=ends,
+            signup_closes_at=ends,
+            quota=30,
+            description="打扫文化礼堂、为老人读报。用手机扫签到屏上的二维码签到，结束后再扫一次签退。",
+        ),
+    )
+    activity = services.activity_transition(actor=admin, activity=activity, action="publish")
+    services.signup_create(actor=volunteer_user, activity=activity, now=now)
+    return activity
+
+
+def seed_checkin_today() -> dict[str, int]:
+    before = Activity.objects.filter(title=CHECKIN_DEMO_TITLE).count()
+    ensure_checkin_activity()
+    return {"activities": Activity.objects.filter(title=CHECKIN_DEMO_TITLE).count() - before}

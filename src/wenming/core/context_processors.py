@@ -19,7 +19,7 @@ def remember_volunteer(request: HttpRequest, is_volunteer: bool) -> None:
         request.session[VOLUNTEER_SESSION_KEY] = is_volunteer
 
 
-def _is_volunteer(request: HttpRequest, user: Any) -> bool:
+def is_volunteer(request: HttpRequest, user: Any) -> bool:
     if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return False
     known = request.session.get(VOLUNTEER_SESSION_KEY)
@@ -41,9 +41,9 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "admin_site": has_perm(user, Perm.ADMIN_SITE),
         "open311": has_perm(user, Perm.GRANTS_MANAGE),
         "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
-        "me": _is_volunteer(request, user),
+        "me": is_volunteer(request, user),
         "demands": has_perm(user, Perm.DEMAND_VIEW),
-        "tasks": _is_volunteer(request, user),
+        "tasks": is_volunteer(request, user),
         "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
     }
     # Staff pages sit in one 管理 menu, so the bar fits a laptop screen.

@@ -40,3 +40,15 @@ class NotFound(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     default_code = "forbidden"
+
+
+class RuleViolations(RuleViolation):
+    """Several rule violations at once, one per field, so a form can show them all in
+    one go (an elderly resident should not fix one error per submit). It is also the
+    first of them, for callers that show one."""
+
+    def __init__(self, violations: list[RuleViolation]):
+        assert violations
+        first = violations[0]
+        super().__init__(first.message, code=first.code, field=first.field)
+        self.violations = violations

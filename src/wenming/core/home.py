@@ -38,3 +38,52 @@ def counters_for(actor: Any) -> list[tuple[HomeCounter, int]]:
         if has_perm(actor, counter.perm):
             result.append((counter, counter.count(actor)))
     return result
+
+
+# ---------------------------------------------------------------- what each role does
+
+EVERYONE = "everyone"  # any logged-in person, a resident first of all
+VOLUNTEER = "volunteer"  # a logged-in person with a volunteer record
+
+
+@dataclass(frozen=True)
+class HomeAction:
+    """A big button on the home page, leading to what a role does. `audience` is
+    EVERYONE, VOLUNTEER, or a Perm the actor must hold somewhere; `url` is a URL name,
+    optionally followed by a query or an anchor (`volunteers:list?status=pending`)."""
+
+    key: str
+    label: str | Promise
+    url: str
+    audience: str
+    hint: str | Promise = ""
+    order: int = 100
+
+    @property
+    def href(self) -> str:
+        from django.urls import reverse
+
+        name, sep, rest = self.url.partition("?") if "?" in self.url else self.url.partition("#")
+        return reverse(name) + (sep + rest if sep else "")
+
+
+_ACTIONS: dict[str, HomeAction] = {}
+
+
+def register_action(action: HomeAction) -> None:
+    _ACTIONS[action.key] = action
+
+
+def actions_for(actor: Any, *, is_volunteer: bool) -> list[HomeAction]:
+    """The actor's home buttons: theirs as a resident, as a volunteer, and as staff."""
+    shown = []
+    for action in sorted(_ACTIONS.values(), key=lambda a: (a.order, a.key)):
+        if action.audience == EVERYONE:
+            ok = bool(getattr(actor, "is_authenticated", False))
+        elif action.audience == VOLUNTEER:
+            ok = is_volunteer
+        else:
+            ok = has_perm(actor, Perm(action.audience))
+        if ok:
+            shown.append(action)
+    return shown

@@ -12,11 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from wenming.core.access import grants_of, has_perm
-from wenming.core.context_processors import ELDERLY_COOKIE
-from wenming.core.home import counters_for
+from wenming.core.context_processors import ELDERLY_COOKIE, is_volunteer
+from wenming.core.home import actions_for, counters_for
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm, Role
 from wenming.core.selectors import AUDIT_VERBS, audit_list
+
+# Roles that are a person's own, not a post: they see no staff tools on the home page.
+PERSONAL_ROLES = {Role.VOLUNTEER, Role.RESIDENT}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,13 +28,19 @@ def home(request: HttpRequest) -> HttpResponse:
     from wenming.network.selectors import scope_regions
 
     grants = grants_of(request.user)
+    staff = any(g.role not in PERSONAL_ROLES for g in grants)
     context = {
+        "actions": actions_for(request.user, is_volunteer=is_volunteer(request, request.user)),
         "counters": counters_for(request.user),
         "grants": [(Role(g.role).label, g.region_code) for g in grants],
         "scope_regions": scope_regions(actor=request.user)
         if has_perm(request.user, Perm.NETWORK_VIEW)
         else [],
-        "recent": list(audit_list(actor=request.user, mine=True).select_related(None)[:5]),
+        # Staff keep their recent actions; a resident's or volunteer's home page leads
+        # to what they do instead (the audit filter is staff's tool).
+        "recent": list(audit_list(actor=request.user, mine=True).select_related(None)[:5])
+        if staff
+        else None,
     }
     return render(request, "core/home.html", context)
 

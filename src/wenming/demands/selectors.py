@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import in_scope, scope_q, scoped, subtree_q
+from wenming.core.access import grants_of, in_scope, scope_q, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
 from wenming.core.roles import Perm
@@ -304,3 +304,34 @@ def home_counters() -> list[HomeCounter]:
             order=60,
         )
     ]
+
+
+def my_orders(*, actor: Any) -> QuerySet[Order]:
+    """The orders the logged-in account placed itself (我的点单), newest first."""
+    user_id = int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
+    return (
+        Order.objects.filter(requester_id=user_id)
+        .select_related("unit", "region", "menu_item")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def order_form_initial(*, actor: Any) -> dict[str, str]:
+    """What the order form can fill in for a logged-in person: name, phone and their
+    village (from their volunteer record, else a role granted at a village)."""
+    from wenming.volunteers.models import Volunteer
+
+    initial = {"name": actor.name, "phone": actor.phone}
+    village = Volunteer.objects.filter(user_id=actor.pk).values_list("region_id", flat=True).first()
+    if not village or rc.level_of(village) != rc.Level.VILLAGE:
+        village = next(
+            (
+                g.region_code
+                for g in grants_of(actor)
+                if rc.level_of(g.region_code) == rc.Level.VILLAGE
+            ),
+            "",
+        )
+    if village:
+        initial["region_code"] = village
+    return initial

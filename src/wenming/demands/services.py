@@ -35,7 +35,7 @@ from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, require, subtree_q
 from wenming.core.audit import audit_record
-from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolations
 from wenming.core.roles import Perm
 from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.demands import notify, ratelimit
@@ -555,25 +555,40 @@ def menu_regions(region_code: str) -> list[str]:
 
 
 def _clean_order(data: OrderInput) -> dict[str, Any]:
+    """The order's input checked field by field; every problem is reported at once
+    (RuleViolations), not one per submit."""
+    errors: list[RuleViolation] = []
+
+    def fail(message: Any, field: str) -> None:
+        errors.append(RuleViolation(message, field=field))
+
     name = (data.name or "").strip()
     if not name:
-        raise RuleViolation(_("请填写您的姓名。"), field="name")
-    if len(name) > 20:
-        raise RuleViolation(_("姓名最多 20 个字。"), field="name")
-    phone = normalize_phone(data.phone)
+        fail(_("请填写您的姓名。"), "name")
+    elif len(name) > 20:
+        fail(_("姓名最多 20 个字。"), "name")
+    phone = ""
+    try:
+        phone = normalize_phone(data.phone)
+    except RuleViolation as exc:
+        fail(exc.message, "phone")
     region = Region.objects.filter(code=(data.region_code or "").strip()).first()
     if region is None or region.level != rc.Level.VILLAGE:
-        raise RuleViolation(_("请选择您所在的村（社区）。"), field="region_code")
+        region = None
+        fail(_("请选择您所在的村（社区）。"), "region_code")
     address = (data.address or "").strip()
     if len(address) > 200:
-        raise RuleViolation(_("地址最多 200 个字。"), field="address")
+        fail(_("地址最多 200 个字。"), "address")
     preferred = (data.preferred_time or "").strip()
     if len(preferred) > 100:
-        raise RuleViolation(_("希望服务时间最多 100 个字。"), field="preferred_time")
+        fail(_("希望服务时间最多 100 个字。"), "preferred_time")
     details = (data.details or "").strip()
     if len(details) > 1000:
-        raise RuleViolation(_("需求描述最多 1000 个字。"), field="details")
+        fail(_("需求描述最多 1000 个字。"), "details")
     menu_item = None
+    unit: Unit | None = None
+    title, work_item = "", ""
+    respond_hours = complete_hours = 0
     if data.kind == RequestKind.MENU:
         menu_item = (
             MenuItem.objects.select_related("unit")
@@ -581,30 +596,33 @@ def _clean_order(data: OrderInput) -> dict[str, Any]:
             .first()
         )
         if menu_item is None:
-            raise RuleViolation(_("请选择要点的服务项目。"), field="menu_item_code")
-        if not region.code.startswith(rc.prefix_of(menu_item.region_id)):
-            raise RuleViolation(
-                _("该服务项目不面向您所在的村（社区），请在本村、本镇或本县的菜单中选择。"),
-                field="menu_item_code",
-            )
-        unit = menu_item.unit
-        title = menu_item.title
-        work_item = menu_item.work_item
-        respond_hours, complete_hours = menu_item.response_hours, menu_item.complete_hours
+            fail(_("请选择要点的服务项目。"), "menu_item_code")
+        else:
+            if region is not None and not region.code.startswith(rc.prefix_of(menu_item.region_id)):
+                fail(
+                    _("该服务项目不面向您所在的村（社区），请在本村、本镇或本县的菜单中选择。"),
+                    "menu_item_code",
+                )
+            unit = menu_item.unit
+            title = menu_item.title
+            work_item = menu_item.work_item
+            respond_hours, complete_hours = menu_item.response_hours, menu_item.complete_hours
     elif data.kind in (RequestKind.WISH, RequestKind.HELP):
         if not details:
-            raise RuleViolation(_("请写一写您需要什么帮助。"), field="details")
-        unit = landing_unit(region.code)
+            fail(_("请写一写您需要什么帮助。"), "details")
+        unit = landing_unit(region.code) if region is not None else None
         title = (data.title or "").strip()[:60] or str(RequestKind(data.kind).label)
         work_item = data.work_item if data.work_item in WorkItem.values else ""
         respond_hours, complete_hours = FREE_RESPONSE_HOURS, FREE_COMPLETE_HOURS
     else:
-        raise RuleViolation(_("请选择点单类型。"), field="kind")
+        fail(_("请选择点单类型。"), "kind")
     lat, lon = data.lat, data.lon
     if (lat is None) != (lon is None) or (
         lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)
     ):
-        raise RuleViolation(_("位置坐标不正确。"), field="lat")
+        fail(_("位置坐标不正确。"), "lat")
+    if errors:
+        raise errors[0] if len(errors) == 1 else RuleViolations(errors)
     return {
         "name": name,
         "phone": phone,
@@ -741,6 +759,7 @@ def order_submit(
     rate-limited by `wenming.open311.services`, and gives no IP). Rate-limited per phone
     number and per IP address (see `ratelimit`). The returned order carries
     `link_token`, the secret of the private link, shown once and never stored."""
+    _clean_order(data)  # every input problem reported at once, before any limit counts
     phone = normalize_phone(data.phone)
     ratelimit.order_hit(phone_digest=crypto.digest(phone), ip=ip)
     return _create(actor=actor, data=data, channel=channel, now=now)
@@ -780,6 +799,28 @@ def order_by_link(number: str, token: str) -> Order:
     if not hmac.compare_digest(token_digest(token or ""), expected) or order is None:
         raise NotFound(_("链接无效：请核对订单号和链接。"))
     return order
+
+
+def order_of_requester(actor: Any, number: str) -> Order:
+    """A logged-in resident's own order (the account that placed it), by number; any
+    other order is not found, like a wrong private link."""
+    user_id = int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
+    order = (
+        Order.objects.select_related("unit", "menu_item", "region", "assigned_team")
+        .filter(number=(number or "").strip().upper(), requester_id=user_id)
+        .first()
+    )
+    if order is None or not user_id:
+        raise NotFound(_("找不到该订单。"))
+    return order
+
+
+def _resident_order(order: Order, token: str, actor: Any) -> Order:
+    """The order as its resident may act on it: through the private link's token, or
+    as the logged-in account that placed it."""
+    if not token and actor is not None:
+        return order_of_requester(actor, order.number)
+    return order_by_link(order.number, token)
 
 
 # ---------------------------------------------------------------- review and dispatch
@@ -1169,10 +1210,12 @@ def order_complete(
 
 
 @transaction.atomic
-def order_rate(*, order: Order, token: str, stars: int, comment: str = "") -> Order:
+def order_rate(
+    *, order: Order, token: str = "", actor: Any = None, stars: int, comment: str = ""
+) -> Order:
     """The resident rates a completed order 1–5 with a comment, through the private
     link. A rating at or below LOW_RATING is flagged to the unit's staff."""
-    order = order_by_link(order.number, token)
+    order = _resident_order(order, token, actor)
     locked = _locked(order)
     _check(locked, "rate")
     if not isinstance(stars, int) or not 1 <= stars <= 5:
@@ -1230,9 +1273,9 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
 
 
 @transaction.atomic
-def order_withdraw(*, order: Order, token: str, reason: str = "") -> Order:
+def order_withdraw(*, order: Order, token: str = "", actor: Any = None, reason: str = "") -> Order:
     """The resident withdraws their unfinished order through the private link."""
-    order = order_by_link(order.number, token)
+    order = _resident_order(order, token, actor)
     locked = _locked(order)
     _check(locked, "withdraw")
     now = timezone.now()
@@ -1259,12 +1302,14 @@ def order_withdraw(*, order: Order, token: str, reason: str = "") -> Order:
 
 
 @transaction.atomic
-def order_remind(*, order: Order, token: str, now: dt.datetime | None = None) -> Order:
+def order_remind(
+    *, order: Order, token: str = "", actor: Any = None, now: dt.datetime | None = None
+) -> Order:
     """The resident reminds (催单) an unfinished order: at most once per
     REMINDER_INTERVAL and REMINDER_MAX times per order, decided by one conditional
     UPDATE so that two presses at once count once. The unit's staff (and the
     assignee) are told."""
-    order = order_by_link(order.number, token)
+    order = _resident_order(order, token, actor)
     now = now or timezone.now()
     if order.state not in LIVE_STATES:
         raise RuleViolation(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wenming.activities.models import WorkItem
 from wenming.core.access import has_perm, in_scope
-from wenming.core.errors import Forbidden, NotFound, RuleViolation, ServiceError
+from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolations, ServiceError
 from wenming.core.middleware import client_ip
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
@@ -41,9 +41,14 @@ from wenming.volunteers.models import Skill, Team, Volunteer
 
 
 class OrderForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("您的姓名"), max_length=20)
-    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=20)
-    region_code = forms.CharField(label=gettext_lazy("所在村（社区）"), max_length=12)
+    # Required fields are the service's to check, so that every missing one is reported
+    # in the same answer as the service's own rules; the page still marks them.
+    MUST_FILL = ("name", "phone", "region_code")
+    name = forms.CharField(label=gettext_lazy("您的姓名"), max_length=20, required=False)
+    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=20, required=False)
+    region_code = forms.CharField(
+        label=gettext_lazy("所在村（社区）"), max_length=12, required=False
+    )
     address = forms.CharField(label=gettext_lazy("详细地址"), max_length=200, required=False)
     preferred_time = forms.CharField(
         label=gettext_lazy("希望什么时候服务"), max_length=100, required=False
@@ -65,8 +70,10 @@ class OrderForm(forms.Form):
 
 
 def _service_error_to_form(form: forms.Form, exc: ServiceError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    for one in exc.violations if isinstance(exc, RuleViolations) else [exc]:
+        field = one.field if one.field in form.fields else None
+        if field is None or field not in form.errors:
+            form.add_error(field, one.message)
 
 
 def _order_input(form: OrderForm, kind: str, item_code: str) -> services.OrderInput:
@@ -119,6 +126,10 @@ def order_form(request: HttpRequest) -> HttpResponse:
     if item_code and item is None:
         raise NotFound(_("该服务项目不存在或已下架。"))
     initial = {"region_code": request.GET.get("village", "")}
+    if request.user.is_authenticated:
+        initial = selectors.order_form_initial(actor=request.user) | {
+            k: v for k, v in initial.items() if v
+        }
     form = OrderForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -173,9 +184,11 @@ def track(request: HttpRequest, number: str, token: str) -> HttpResponse:
     return response
 
 
-@require_POST
-def track_action(request: HttpRequest, number: str, token: str, action: str) -> HttpResponse:
-    order = services.order_by_link(number, token)
+def _resident_action(
+    request: HttpRequest, order: Order, action: str, *, token: str = "", actor: Any = None
+) -> None:
+    """One of the resident's actions on their order, through the private link's token
+    or as the logged-in account that placed it; the outcome is flashed."""
     try:
         if action == "rate":
             try:
@@ -183,20 +196,57 @@ def track_action(request: HttpRequest, number: str, token: str, action: str) -> 
             except ValueError:
                 raise RuleViolation(_("请选择 1 到 5 颗星。"), field="stars") from None
             services.order_rate(
-                order=order, token=token, stars=stars, comment=request.POST.get("comment", "")
+                order=order,
+                token=token,
+                actor=actor,
+                stars=stars,
+                comment=request.POST.get("comment", ""),
             )
             messages.success(request, _("感谢您的评价！"))
         elif action == "remind":
-            services.order_remind(order=order, token=token)
+            services.order_remind(order=order, token=token, actor=actor)
             messages.success(request, _("已催单，工作人员会尽快处理。"))
         elif action == "withdraw":
-            services.order_withdraw(order=order, token=token, reason=request.POST.get("reason", ""))
+            services.order_withdraw(
+                order=order, token=token, actor=actor, reason=request.POST.get("reason", "")
+            )
             messages.success(request, _("订单已撤销。"))
         else:
             raise NotFound(_("未知的操作。"))
     except RuleViolation as exc:
         messages.error(request, exc.message)
+
+
+@require_POST
+def track_action(request: HttpRequest, number: str, token: str, action: str) -> HttpResponse:
+    order = services.order_by_link(number, token)
+    _resident_action(request, order, action, token=token)
     return redirect(services.private_link(order, token))
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    """我的点单: the orders this account placed, with their progress."""
+    page = paginate(request, selectors.my_orders(actor=request.user))
+    return render(request, "demands/mine.html", {"page": page})
+
+
+@login_required
+@require_GET
+def mine_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One of my orders: the private page, reached by logging in instead of the link."""
+    order = services.order_of_requester(request.user, number)
+    context = _track_context(order, "") | {"mine": True}
+    return render(request, "demands/track.html", context)
+
+
+@login_required
+@require_POST
+def mine_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    order = services.order_of_requester(request.user, number)
+    _resident_action(request, order, action, actor=request.user)
+    return redirect("demands:mine_detail", number=order.number)
 
 
 @require_GET

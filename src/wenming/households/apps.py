@@ -8,6 +8,14 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("十必联")
 
     def ready(self) -> None:
+        from wenming.core.home import HomeAction, register_action
+        from wenming.core.roles import Perm
+
+        register_action(
+            HomeAction("households", _("十必联"), "households:events?state=open",
+                       Perm.HOUSEHOLD_MANAGE, _("包挂家庭的急事、难事，及时联系。"), 53)
+        )  # fmt: skip
+
         from wenming.core.home import register_counter
         from wenming.core.models import VERB_LABELS
         from wenming.households import selectors

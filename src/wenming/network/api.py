@@ -28,6 +28,8 @@ class UnitOut(Schema):
     address: str
     phone: str
     description: str
+    latitude: float | None
+    longitude: float | None
     is_active: bool
 
     @staticmethod
@@ -53,6 +55,8 @@ class UnitPatchIn(Schema):
     address: str | None = None
     phone: str | None = None
     description: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
     is_active: bool | None = None
 
 

@@ -13,7 +13,7 @@ from wenming.network.models import Unit, UnitKind
 class UnitEditForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Unit
-        fields = ["name", "address", "phone", "description", "is_active"]
+        fields = ["name", "address", "phone", "description", "latitude", "longitude", "is_active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 

@@ -116,8 +116,35 @@ def regions_import(*, actor: Any, rows: Iterable[tuple[str, str]]) -> RegionImpo
 
 # ---------------------------------------------------------------- units
 
-UNIT_FIELDS = ["kind", "name", "region", "parent", "address", "phone", "description", "is_active"]
-UNIT_EDITABLE = {"name", "address", "phone", "description", "is_active"}
+UNIT_FIELDS = [
+    "kind", "name", "region", "parent", "address", "phone", "description",
+    "latitude", "longitude", "is_active",
+]  # fmt: skip
+UNIT_EDITABLE = {"name", "address", "phone", "description", "latitude", "longitude", "is_active"}
+
+
+def _unit_coordinates(fields: dict[str, Any], unit: Unit) -> None:
+    """Latitude and longitude as decimals, set together or cleared together, in range."""
+    from decimal import Decimal, InvalidOperation
+
+    for key, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+        if key not in fields:
+            continue
+        raw = fields[key]
+        if raw in (None, ""):
+            fields[key] = None
+            continue
+        try:
+            value = Decimal(str(raw)).quantize(Decimal("0.000001"))
+        except (InvalidOperation, ValueError):
+            raise RuleViolation(_("坐标格式不正确。"), field=key) from None
+        if not low <= value <= high:
+            raise RuleViolation(_("坐标超出范围。"), field=key)
+        fields[key] = value
+    lat = fields.get("latitude", unit.latitude)
+    lon = fields.get("longitude", unit.longitude)
+    if (lat is None) != (lon is None):
+        raise RuleViolation(_("纬度和经度须同时填写。"), field="latitude")
 
 
 def _unit_text(field: str, value: Any) -> str:
@@ -232,6 +259,7 @@ def unit_update(*, actor: Any, unit: Unit, **fields: Any) -> Unit:
     before = snapshot(unit, UNIT_FIELDS)
     for key in fields.keys() & {"name", "address", "phone", "description"}:
         fields[key] = _unit_text(key, fields[key])
+    _unit_coordinates(fields, unit)
     if "name" in fields:
         if not fields["name"]:
             raise RuleViolation(_("请填写单位名称。"), field="name")

@@ -140,19 +140,23 @@ def request_submit(*, key: ApiKey, params: dict[str, str], now: dt.datetime | No
         raise RuleViolation(
             _("需要提供位置：lat 和 long，或 address_string。"), field="address_string"
         )
-    village = (params.get("attribute[village]") or "").strip()
-    if not rc.is_valid(village) or not village.startswith(rc.prefix_of(key.region_id)):
+    code = (params.get("service_code") or "").strip()
+    try:
+        item = service_for(code)
+    except NotFound:
         raise RuleViolation(
-            _("attribute[village] 须是本密钥可提交区域内的村（社区）代码。"),
-            field="attribute[village]",
-        )
+            _("没有这项服务：service_code “%(c)s” 不存在或已下架（见 services.json）。")
+            % {"c": code[:40]},
+            field="service_code",
+        ) from None
+    village = _village_for(key, item, params, lat, lon, address)
     name = f"{params.get('last_name', '').strip()}{params.get('first_name', '').strip()}"
     order = demands.order_submit(
         data=demands.OrderInput(
             name=name,
             phone=params.get("phone", ""),
             region_code=village,
-            menu_item_code=(params.get("service_code") or "").strip(),
+            menu_item_code=code,
             kind=RequestKind.MENU,
             address=address[:200],
             preferred_time=(params.get("attribute[preferred_time]") or "")[:100],
@@ -173,6 +177,91 @@ def request_submit(*, key: ApiKey, params: dict[str, str], now: dt.datetime | No
         note=str(key),
     )
     return order
+
+
+# How far from a station a request's coordinates may be and still be its village's.
+NEAREST_STATION_MAX_M = 10_000
+
+_VILLAGE_SUFFIXES = ("社区居民委员会", "村民委员会", "社区居委会", "居委会", "村委会", "委会")
+
+
+def _village_aliases(name: str) -> list[str]:
+    """A village's official name and the shorter names people write in an address:
+    马庄村委会 → 马庄村, 马庄; 王陵社区居委会 → 王陵社区, 王陵."""
+    names = {name}
+    for suffix in _VILLAGE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem = name[: -len(suffix)]
+            names.add(stem)
+            if suffix in ("村委会", "村民委员会"):
+                names.add(stem + "村")
+            if suffix.startswith("社区"):
+                names.add(stem + "社区")
+    return sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
+
+
+def _village_for(
+    key: ApiKey,
+    item: Any,
+    params: dict[str, str],
+    lat: Decimal | None,
+    lon: Decimal | None,
+    address: str,
+) -> str:
+    """The resident's village, in the key's area and the service's: the `village`
+    attribute when given; else the village the address names; else the village of the
+    nearest station (within NEAREST_STATION_MAX_M) to lat/long. GeoReport v2 makes the
+    location lat/long, address_string or address_id, so none of them is required alone."""
+    from wenming.core.geo import distance_m
+    from wenming.network.models import Unit, UnitKind
+
+    area = [rc.prefix_of(key.region_id), rc.prefix_of(item.region_id)]
+    prefix = max(area, key=len)
+    if not all(prefix.startswith(p) for p in area):
+        raise RuleViolation(_("本密钥不能提交这项服务。"), field="service_code")
+    village = (params.get("attribute[village]") or "").strip()
+    if village:
+        if not rc.is_valid(village) or not village.startswith(prefix):
+            raise RuleViolation(
+                _("attribute[village] 须是本密钥可提交区域内的村（社区）代码。"),
+                field="attribute[village]",
+            )
+        return village
+    villages = Region.objects.filter(level=rc.Level.VILLAGE, code__startswith=prefix)
+    if address:
+        named = [
+            (len(alias), code)
+            for code, name in villages.values_list("code", "name")
+            for alias in _village_aliases(name)
+            if alias in address
+        ]
+        if named:
+            return max(named)[1]
+    if lat is not None and lon is not None:
+        stations = Unit.objects.filter(
+            kind=UnitKind.STATION,
+            is_active=True,
+            region__code__startswith=prefix,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        ).values_list("region_id", "latitude", "longitude")
+        nearest = min(
+            (
+                (distance_m(float(lat), float(lon), float(s_lat), float(s_lon)), code)
+                for code, s_lat, s_lon in stations
+                if s_lat is not None and s_lon is not None
+            ),
+            default=None,
+        )
+        if nearest is not None and nearest[0] <= NEAREST_STATION_MAX_M:
+            return nearest[1]
+    raise RuleViolation(
+        _(
+            "无法确定服务对象所在的村（社区）：请在 address_string 中写明村（社区）名称，"
+            "或提供 attribute[village]。"
+        ),
+        field="address_string",
+    )
 
 
 def service_for(code: str) -> Any:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wenming.core import regions as rc
 from wenming.core.access import subtree_q
 from wenming.core.errors import ServiceError
-from wenming.demands.models import LIVE_STATES, MenuItem, Order
+from wenming.demands.models import LIVE_STATES, MenuItem, Order, OrderState
 from wenming.network.models import Region
 from wenming.open311 import services
 
@@ -111,7 +111,7 @@ def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """GET a service definition: the attributes a request for this service carries —
-    the resident's village (required; the villages this service is offered to) and a
+    the resident's village (optional; the villages this service is offered to) and a
     preferred time (optional)."""
     if (bad := _only_json(fmt)) is not None:
         return bad
@@ -130,8 +130,13 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
                     "variable": True,
                     "code": "village",
                     "datatype": "singlevaluelist",
-                    "required": True,
-                    "datatype_description": _("所在村（社区）的 12 位代码"),
+                    # Optional: without it, the village comes from address_string (a
+                    # village named in it) or lat/long (the nearest station).
+                    "required": False,
+                    "datatype_description": _(
+                        "所在村（社区）的 12 位代码；不填时按 address_string 中的村名"
+                        "或 lat/long 最近的实践站确定"
+                    ),
                     "order": 1,
                     "description": _("服务对象所在的村（社区）"),
                     "values": [{"key": v.code, "name": v.name} for v in villages.order_by("code")],
@@ -241,6 +246,13 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     return _json([_request(o) for o in orders])
 
 
+def service_notice(order: Order) -> str:
+    """What the client may tell the resident now, true to the order's state."""
+    if order.state == OrderState.SUBMITTED:
+        return _("已收到，等待%(u)s审核；进度短信会发给服务对象。") % {"u": order.unit.name}
+    return _("已受理，将由%(u)s处理；进度短信会发给服务对象。") % {"u": order.unit.name}
+
+
 def _post_request(request: HttpRequest) -> HttpResponse:
     try:
         key = services.api_key_check(request.POST.get("api_key", ""))
@@ -256,8 +268,7 @@ def _post_request(request: HttpRequest) -> HttpResponse:
         [
             {
                 "service_request_id": order.number,
-                "service_notice": _("已受理，将由%(u)s处理；进度短信会发给服务对象。")
-                % {"u": order.unit.name},
+                "service_notice": service_notice(order),
                 "account_id": None,
             }
         ],

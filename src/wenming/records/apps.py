@@ -8,6 +8,13 @@ class RecordsConfig(AppConfig):
     verbose_name = _("签到与服务记录")
 
     def ready(self) -> None:
+        from wenming.core.home import VOLUNTEER, HomeAction, register_action
+
+        register_action(
+            HomeAction("my_records", _("我的服务记录"), "records:mine", VOLUNTEER,
+                       _("每一次服务的时长；有误可以申请更正。"), 33)
+        )  # fmt: skip
+
         from wenming.core.models import VERB_LABELS
         from wenming.records import selectors
 

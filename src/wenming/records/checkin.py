@@ -12,7 +12,6 @@ or who is slow to allow location access, is not refused by the 30-second rotatio
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -21,7 +20,6 @@ from django.utils.translation import gettext as _
 from wenming.core.errors import RuleViolation
 
 _SALT = "wenming.records.checkin"
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 
 def slot_of(now: dt.datetime) -> int:
@@ -68,11 +66,3 @@ def token_check(activity_id: int, token: str, now: dt.datetime) -> None:
 def token_seconds_left(now: dt.datetime) -> int:
     step = settings.CHECKIN_TOKEN_SECONDS
     return step - int(now.timestamp()) % step
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))

@@ -28,8 +28,9 @@ from wenming.core.audit import (
     column_sql,
 )
 from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.geo import distance_m
 from wenming.core.roles import Perm
-from wenming.records.checkin import distance_m, token_check
+from wenming.records.checkin import token_check
 from wenming.records.hours import service_minutes
 from wenming.records.models import (
     Attendance,
@@ -131,6 +132,10 @@ def _require_checkin_open(activity: Activity, now: dt.datetime) -> None:
 
 
 def _require_checkout_open(activity: Activity, now: dt.datetime) -> None:
+    if now < activity.starts_at:
+        # A check-out before the start is a double tap, never service: it would close
+        # the attendance at 0 minutes.
+        raise RuleViolation(_("活动还没有开始，开始后才能签退。"), code="too_early")
     if activity.state not in CHECKOUT_STATES or now > activity.ends_at + _grace():
         raise RuleViolation(_("已超过签退时间，请联系活动组织者补签退。"), code="closed")
 

@@ -105,6 +105,7 @@ def scan(request: HttpRequest, activity_id: int) -> HttpResponse:
             "is_volunteer": volunteer is not None,
             "pass": pass_for(activity.pk, now),
             "geofenced": activity.latitude is not None and activity.longitude is not None,
+            "started": now >= activity.starts_at,
         },
     )
 

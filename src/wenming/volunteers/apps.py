@@ -8,6 +8,19 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("志愿者")
 
     def ready(self) -> None:
+        from wenming.core.home import VOLUNTEER, HomeAction, register_action
+        from wenming.core.roles import Perm
+
+        for action in [
+            HomeAction("me", _("我的"), "volunteers:me", VOLUNTEER,
+                       _("我的报名、服务时长、星级和证明。"), 31),
+            HomeAction("teams", _("服务队"), "teams:list", VOLUNTEER,
+                       _("我加入的服务队，申请加入新的服务队。"), 34),
+            HomeAction("review_volunteers", _("审核志愿者"), "volunteers:list?status=pending",
+                       Perm.VOLUNTEER_MANAGE, _("新注册的志愿者等您审核。"), 51),
+        ]:  # fmt: skip
+            register_action(action)
+
         from wenming.core.home import register_counter
         from wenming.core.models import VERB_LABELS
         from wenming.volunteers import selectors
