@@ -92,8 +92,8 @@ def test_county_admin_journey(live_server, cast, net, new_page, shot, width):
     # 长辈模式: on, then kept across pages and reloads.
     body = page.locator("body")
     expect(body).not_to_have_class(re.compile(r"\belderly\b"))
-    open_nav(page)
-    shot(page, "unit-menu")
+    # In the visible bar at every width: no need to open the ☰ menu.
+    expect(page.locator("#elderly-toggle")).to_be_visible()
     page.click("#elderly-toggle")
     page.wait_for_load_state()
     expect(body).to_have_class(re.compile(r"\belderly\b"))
