@@ -172,3 +172,12 @@ def test_database_url_selects_postgresql(tmp_path):
     assert json.loads(result.stdout.strip().splitlines()[-1])["ENGINE"] == (
         "django.db.backends.postgresql"
     )
+
+
+def test_huey_logs_each_line_once():
+    """The consumer only adds its own handler to a 'huey' logger without one; ours is
+    there and does not also pass lines to the root's."""
+    import logging
+
+    huey = logging.getLogger("huey")
+    assert huey.handlers and huey.propagate is False

@@ -158,6 +158,13 @@ def demo() -> int:
     print(f"  demo logins (password for all: {DEMO_PASSWORD})")
     for account in DEMO_ACCOUNTS:
         print(f"    {account.phone}  {account.name}  {Role(account.role).label}")
+    from wenming.certificates.models import Certificate
+
+    # Certificate numbers end in random check characters: say which one to verify.
+    number = Certificate.objects.order_by("pk").values_list("number", flat=True).first()
+    if number:
+        print()
+        print(f"  a certificate to verify: http://127.0.0.1:{port}/verify/{number}/")
     print()
     sys.stdout.flush()
     return serve(f"127.0.0.1:{port}", int(os.environ.get("WEB_WORKERS", "2")))

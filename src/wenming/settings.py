@@ -333,7 +333,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Huey's consumer adds a handler of its own to a "huey" logger that has none, and
+        # its lines then print twice (its handler and the root's): give it ours, once.
+        "huey": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 # Paging for every list page and API list.

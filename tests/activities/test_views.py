@@ -77,9 +77,33 @@ def test_staff_actions_refused(client, cast, net, login, who, status):
 def test_roster_is_for_the_organisers(client, cast, net, login):
     activity = published(cast.station_admin, net.station)
     login(cast.outsider)
-    assert client.get(f"/activities/{activity.pk}/roster/").status_code == 403
+    assert client.get(f"/activities/{activity.pk}/roster/").status_code == 404
     login(cast.station_admin)
     assert client.get(f"/activities/{activity.pk}/roster/").status_code == 200
+
+
+@pytest.mark.parametrize("state", ["draft", "published"])
+def test_organiser_pages_answer_alike_for_a_foreign_activity(client, cast, net, login, state):
+    """A station admin asking for another station's activity gets one answer from every
+    organiser page (before: 403 on edit and roster, 404 on the check-in screen)."""
+    from tests.activities.helpers import make_activity
+
+    activity = (
+        published(cast.county_admin, net.station2)
+        if state == "published"
+        else make_activity(cast.county_admin, net.station2, state)
+    )
+    login(cast.station_admin)
+    pages = ["edit/", "roster/"]
+    codes = {client.get(f"/activities/{activity.pk}/{p}").status_code for p in pages}
+    codes |= {
+        client.get(f"/checkin/{activity.pk}/screen/").status_code,
+        client.get(f"/records/activity/{activity.pk}/").status_code,
+    }
+    assert codes == {404}
+    # The supervisor (read-only over the city) is refused, not misled.
+    login(cast.supervisor)
+    assert client.get(f"/activities/{activity.pk}/edit/").status_code == 403
 
 
 def test_roster_pages_searches_and_filters(client, cast, net, login):

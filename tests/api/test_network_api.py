@@ -24,6 +24,8 @@ UNIT_KEYS = {
     "address",
     "phone",
     "description",
+    "latitude",
+    "longitude",
     "is_active",
 }
 
@@ -101,6 +103,8 @@ def test_units_list_scoped_and_paged(api_as, cast, net):
         "address": "",
         "phone": "",
         "description": "",
+        "latitude": None,
+        "longitude": None,
         "is_active": True,
     }
 
@@ -201,6 +205,8 @@ def test_unit_create_201(api_as, cast, net):
         "address": "马庄村",
         "phone": "",
         "description": "",
+        "latitude": None,
+        "longitude": None,
         "is_active": True,
     }
     assert AuditEvent.objects.filter(verb="unit.create", actor=cast.county_admin).count() == 1

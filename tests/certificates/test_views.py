@@ -149,11 +149,12 @@ def test_verify_page_shows_masked_data_only(client, cert, vol):
 
 
 def test_verify_unknown_and_form(client, db):
-    page = client.get("/verify/320305-2026-424242/").content.decode()
-    assert 'data-verdict="unknown"' in page
+    response = client.get("/verify/320305-2026-424242/")
+    assert response.status_code == 404  # an unknown number is not found
+    assert 'data-verdict="unknown"' in response.content.decode()
     for junk in ("ab%00cd", "%E2%80%AE" * 40, "a" * 500):
         response = client.get(f"/verify/{junk}/")
-        assert response.status_code in (200, 400), junk
+        assert response.status_code in (404, 400), junk
     response = client.get("/verify/", {"number": " 320305-2026-000001 "})
     assert response["Location"] == "/verify/320305-2026-000001/"
     assert client.get("/verify/").status_code == 200

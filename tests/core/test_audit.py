@@ -435,3 +435,18 @@ def test_a_user_with_history_can_still_be_deleted(cast, net):
     event = AuditEvent.objects.get(pk=event.pk)
     assert event.actor_id == cast.station_admin.pk
     assert event.actor_label.startswith("站管理员")
+
+
+def test_the_demos_actions_are_not_its_peoples_own(db):
+    """Seeds act as demo people through the real services; their events say 演示数据
+    and do not show under those people's 我最近的操作."""
+    from wenming.accounts.models import User
+    from wenming.core.demo import demo_load
+    from wenming.core.models import AuditEvent
+    from wenming.core.selectors import audit_list
+
+    demo_load()
+    station_admin = User.objects.get_by_phone("13800000003")
+    assert AuditEvent.objects.filter(actor_label__startswith="演示数据（张站长").exists()
+    assert not audit_list(actor=station_admin, mine=True).exists()
+    assert not AuditEvent.objects.filter(actor__isnull=False).exists()

@@ -234,6 +234,7 @@ def test_unit_create_bad_input_refused(cast, net, kind, name, code, error, field
         ("phone", "1" * 31, "联系电话最多 30 个字。"),
         ("name", "坏\x00名", "名称含有不允许的字符。"),
         ("description", "坏\x00简介", "简介含有不允许的字符。"),
+        ("description", "简" * 5001, "简介最多 5000 个字。"),
     ],
 )
 def test_unit_create_and_update_refuse_text_the_database_cannot_hold(

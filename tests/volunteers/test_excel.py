@@ -200,7 +200,7 @@ def test_duplicate_phone_in_the_file_and_registered(cast, skills, tmp_path):
     ("data", "message"),
     [
         (b"not a zip", "无法读取该文件"),
-        (None, "表头不正确：第 2 列应为「手机号码」"),
+        (None, "表头缺少必填的列：「手机号码」"),
         (b"", "文件里没有数据行"),
     ],
 )
@@ -215,6 +215,31 @@ def test_unreadable_wrong_header_or_empty_files(cast, tmp_path, data, message):
     with pytest.raises(excel.WorkbookError) as exc:
         excel.workbook_precheck(path)
     assert message in exc.value.message
+
+
+def test_columns_are_matched_by_header_in_any_order(cast, tmp_path):
+    """A county's own sheet: columns moved about, optional ones left out, an extra
+    column of its own; every row still reads right."""
+    keep = [c for c in excel.COLUMNS if c.required or c.key == "skills"][::-1]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["备注", *[excel._marked(c) for c in keep]])
+    data = row(name="倒序", skills="理论宣讲")
+    ws.append(["自己的备注", *[data.get(c.key, "") for c in keep]])
+    out = io.BytesIO()
+    wb.save(out)
+    path = save(tmp_path, out.getvalue())
+    assert excel.workbook_precheck(path) == 1
+    result = excel.check_workbook(actor=cast.county_admin, path=path, today=TODAY)
+    assert report(result) == [] and result.rows == 1
+
+
+def test_a_header_given_twice_is_refused(cast, tmp_path):
+    header = [excel._marked(c) for c in excel.COLUMNS] + ["姓名"]
+    path = save(tmp_path, workbook([row()], header=header))
+    with pytest.raises(excel.WorkbookError) as exc:
+        excel.workbook_precheck(path)
+    assert exc.value.message == "表头「姓名」出现了 2 次，请只保留一列。"
 
 
 # ---------------------------------------------------------------- importing

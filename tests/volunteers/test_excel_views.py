@@ -69,7 +69,7 @@ def excel_views_xlsx() -> str:
         (b"a,b\n", "志愿者.csv", "只能上传 Excel 文件（.xlsx）"),
         (b"", "志愿者.xlsx", "文件是空的。"),
         (b"PK not really", "志愿者.xlsx", "无法读取该文件"),
-        ("header", "志愿者.xlsx", "表头不正确：第 1 列应为「姓名」"),
+        ("header", "志愿者.xlsx", "表头缺少必填的列：「姓名」、「手机号码」"),
         ("empty", "志愿者.xlsx", "文件里没有数据行"),
     ],
 )

@@ -235,4 +235,6 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
             "masked_name": mask_name(cert.volunteer_name) if cert else "",
             "issued_on": timezone.localtime(cert.issued_at).date() if cert else None,
         },
+        # An unknown number is not found (404), for people and for link checkers alike.
+        status=404 if result.verdict == Verdict.UNKNOWN else 200,
     )

@@ -26,8 +26,16 @@ def register_seed(seed: Seed) -> None:
 
 
 def demo_load() -> dict[str, dict[str, int]]:
+    """Run every registered seed (each is idempotent). What they write is audited as
+    demo data, not as the demo person a seed acts as."""
+    from wenming.core.audit import demo_seeding
+
     results = {}
-    for seed in sorted(_SEEDS.values(), key=lambda s: (s.order, s.name)):
-        with transaction.atomic():
-            results[seed.name] = seed.run()
+    token = demo_seeding.set(True)
+    try:
+        for seed in sorted(_SEEDS.values(), key=lambda s: (s.order, s.name)):
+            with transaction.atomic():
+                results[seed.name] = seed.run()
+    finally:
+        demo_seeding.reset(token)
     return results

@@ -19,6 +19,7 @@ from wenming.core.access import forget_grants, grants_of, in_scope, require
 from wenming.core.audit import audit_record, diff, snapshot
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import GRANTABLE_ROLES, ROLE_LEVELS, Perm, Role
+from wenming.core.text import DESCRIPTION_MAX
 from wenming.network.models import KIND_LEVEL, Region, RoleGrant, Unit, UnitKind
 
 # ---------------------------------------------------------------- regions
@@ -156,8 +157,9 @@ def _unit_text(field: str, value: Any) -> str:
     label = model_field.verbose_name
     if "\x00" in text:
         raise RuleViolation(_("%(label)s含有不允许的字符。") % {"label": label}, field=field)
-    max_length = model_field.max_length
-    if max_length is not None and len(text) > max_length:
+    # A TextField (the description) has no column limit: the documented one applies.
+    max_length = model_field.max_length or DESCRIPTION_MAX
+    if len(text) > max_length:
         raise RuleViolation(
             _("%(label)s最多 %(n)d 个字。") % {"label": label, "n": max_length}, field=field
         )

@@ -325,18 +325,37 @@ def _open_sheet(path: Path) -> Iterator[Any]:
             wb.close()
 
 
-def _check_header(header: Sequence[Any] | None) -> None:
+def _check_header(header: Sequence[Any] | None) -> list[int | None]:
+    """Where each of COLUMNS is in the file: columns are matched by their header, in
+    any order (a county's own sheet may move or drop columns); other columns are
+    ignored. Refused: a required column missing, or one header given twice."""
     if header is None:
         raise WorkbookError(_("文件是空的：没有表头，也没有数据。"), field="file")
     cells = [_header_key(v) for v in header]
+    positions: list[int | None] = []
+    missing: list[str] = []
     for index, accepted in enumerate(expected_headers()):
-        got = cells[index] if index < len(cells) else ""
-        if got not in accepted:
+        found = [i for i, got in enumerate(cells) if got and got in accepted]
+        if len(found) > 1:
             raise WorkbookError(
-                _("表头不正确：第 %(n)s 列应为「%(name)s」，实际为「%(got)s」。请使用下载的模板。")
-                % {"n": index + 1, "name": COLUMNS[index].header, "got": got or _("空")},
+                _("表头「%(name)s」出现了 %(n)s 次，请只保留一列。")
+                % {"name": COLUMNS[index].header, "n": len(found)},
                 field="file",
             )
+        positions.append(found[0] if found else None)
+        if not found and COLUMNS[index].required:
+            missing.append(str(COLUMNS[index].header))
+    if missing:
+        raise WorkbookError(
+            _("表头缺少必填的列：%(names)s。列的顺序可以不同，但表头文字须与模板一致。")
+            % {"names": "、".join(f"「{m}」" for m in missing)},
+            field="file",
+        )
+    return positions
+
+
+def _in_template_order(cells: Sequence[Any], positions: list[int | None]) -> list[Any]:
+    return [cells[p] if p is not None and p < len(cells) else None for p in positions]
 
 
 def workbook_precheck(path: Path) -> int:
@@ -784,7 +803,7 @@ def check_workbook(
     result = CheckResult()
     with UploadWriter() as cleaned, _open_sheet(path) as sheet:
         rows = sheet.iter_rows(values_only=True)
-        _check_header(next(rows, None))
+        positions = _check_header(next(rows, None))
         batch: list[_Parsed] = []
 
         def flush() -> None:
@@ -810,7 +829,7 @@ def check_workbook(
                     % {"max": f"{MAX_ROWS:,}"},
                     field="file",
                 )
-            parsed, errors = checker.parse(row_no, cells)
+            parsed, errors = checker.parse(row_no, _in_template_order(cells, positions))
             if errors:
                 result.errors.extend(errors)
                 result.invalid_rows.add(row_no)
