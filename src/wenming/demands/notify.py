@@ -15,7 +15,7 @@ from wenming.accounts.models import User
 from wenming.core.roles import ROLE_PERMS, Perm, Role
 from wenming.network.models import Unit
 from wenming.notifications.services import notify, notify_phone
-from wenming.volunteers.models import Membership, MembershipRole, MembershipStatus
+from wenming.volunteers.leaders import leader_user_ids
 
 # The roles that handle orders at a unit (the system admin is not on duty anywhere).
 _DUTY_ROLES = [r for r, perms in ROLE_PERMS.items() if Perm.DEMAND_MANAGE in perms]
@@ -36,13 +36,7 @@ def unit_staff(unit: Unit) -> list[User]:
 
 
 def team_leaders(team_id: int) -> list[User]:
-    ids = Membership.objects.filter(
-        team_id=team_id,
-        role=MembershipRole.LEADER,
-        status=MembershipStatus.ACTIVE,
-        volunteer__user__isnull=False,
-    ).values_list("volunteer__user_id", flat=True)
-    return list(User.objects.filter(pk__in=list(ids), is_active=True))
+    return list(User.objects.filter(pk__in=list(leader_user_ids(team_id)), is_active=True))
 
 
 def manage_url(order_id: int) -> str:

@@ -57,9 +57,9 @@ from wenming.demands.models import (
 from wenming.network.models import Region, Unit, UnitKind
 from wenming.records.models import RecordStatus, ServiceRecord
 from wenming.records.selectors import daily_capped
+from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import (
     Membership,
-    MembershipRole,
     MembershipStatus,
     Skill,
     Team,
@@ -180,16 +180,7 @@ def require_manager(actor: Any, order: Order) -> None:
 
 def led_team_ids(actor: Any) -> set[int]:
     """The teams the actor leads (active leader memberships)."""
-    if not getattr(actor, "is_authenticated", False):
-        return set()
-    return set(
-        Membership.objects.filter(
-            volunteer__user_id=actor.pk,
-            role=MembershipRole.LEADER,
-            status=MembershipStatus.ACTIVE,
-            team__is_active=True,
-        ).values_list("team_id", flat=True)
-    )
+    return set(teams_led_by(actor))
 
 
 def is_assignee(actor: Any, order: Order) -> bool:

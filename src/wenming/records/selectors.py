@@ -24,10 +24,8 @@ from wenming.records.models import (
     ServiceRecord,
 )
 from wenming.records.services import is_team_leader, require_organiser, volunteer_of
+from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import (
-    Membership,
-    MembershipRole,
-    MembershipStatus,
     Volunteer,
     VolunteerStatus,
 )
@@ -194,10 +192,7 @@ def _led_by(actor: Any, activity_field: str) -> Q:
     """Rows of activities organised by a team the actor leads (active leader)."""
     if not getattr(actor, "is_authenticated", False):
         return Q(pk__in=[])
-    teams = Membership.objects.filter(
-        volunteer__user_id=actor.pk, role=MembershipRole.LEADER, status=MembershipStatus.ACTIVE
-    ).values("team_id")
-    return Q(**{f"{activity_field}__team_id__in": teams})
+    return Q(**{f"{activity_field}__team_id__in": teams_led_by(actor)})
 
 
 def correction_list(

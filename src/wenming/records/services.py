@@ -40,10 +40,8 @@ from wenming.records.models import (
     RecordStatus,
     ServiceRecord,
 )
+from wenming.volunteers.leaders import leads_team
 from wenming.volunteers.models import (
-    Membership,
-    MembershipRole,
-    MembershipStatus,
     Volunteer,
     VolunteerStatus,
 )
@@ -60,15 +58,9 @@ MANUAL_STATES = CHECKOUT_STATES
 
 
 def is_team_leader(actor: Any, activity: Activity) -> bool:
-    """Is the actor the active leader of the activity's organising team?"""
-    if activity.team_id is None or not getattr(actor, "is_authenticated", False):
-        return False
-    return Membership.objects.filter(
-        team_id=activity.team_id,
-        volunteer__user_id=actor.pk,
-        role=MembershipRole.LEADER,
-        status=MembershipStatus.ACTIVE,
-    ).exists()
+    """Is the actor the acting leader of the activity's organising team (an active
+    team)?"""
+    return leads_team(actor, activity.team_id)
 
 
 def can_organise(actor: Any, activity: Activity) -> bool:

@@ -47,6 +47,7 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.network.models import Unit
+from wenming.volunteers.leaders import leads_team
 from wenming.volunteers.models import (
     Membership,
     MembershipRole,
@@ -85,14 +86,7 @@ def _visible_q(actor: Any, volunteer: Volunteer | None) -> Q:
 
 
 def _is_active_leader(actor: Any, team: Team) -> bool:
-    if not getattr(actor, "is_authenticated", False):
-        return False
-    return Membership.objects.filter(
-        team=team,
-        volunteer__user_id=actor.pk,
-        role=MembershipRole.LEADER,
-        status=MembershipStatus.ACTIVE,
-    ).exists()
+    return leads_team(actor, team.pk)
 
 
 def _refuse(actor: Any, team: Team) -> NoReturn:
@@ -227,8 +221,10 @@ def team_access(*, actor: Any, team: Team) -> TeamAccess:
         membership = Membership.objects.filter(
             team=team, volunteer=volunteer, status__in=OPEN_STATUSES
         ).first()
+    # A deactivated team has no acting leader (volunteers.leaders).
     is_leader = (
-        membership is not None
+        team.is_active
+        and membership is not None
         and membership.status == MembershipStatus.ACTIVE
         and membership.role == MembershipRole.LEADER
     )
