@@ -15,3 +15,6 @@ from wenming.settings import *  # noqa: F403
 
 AXES_FAILURE_LIMIT = 5
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A test-only app holding a concrete ledger (core.ledger is abstract).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.ledger_app"]  # noqa: F405
