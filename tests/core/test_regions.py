@@ -215,3 +215,38 @@ def test_normalize_either_refuses_or_gives_a_valid_code_starting_with_the_input(
     assert rc.is_valid(full)
     assert full.startswith(raw.strip())
     assert len(raw.strip()) in rc.SEGMENT_ENDS
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "prefix", "full"),
+    [
+        ("320305005204", rc.Level.COUNTY, "320305", "320305000000"),
+        ("320305005204", rc.Level.TOWN, "320305005", "320305005000"),
+        ("320305005204", rc.Level.CITY, "3203", "320300000000"),
+        ("320305005204", rc.Level.VILLAGE, "320305005204", "320305005204"),
+    ],
+)
+def test_ancestor_prefixes_and_codes(code, level, prefix, full):
+    assert rc.prefix_at(code, level) == prefix
+    assert rc.code_at(code, level) == full
+
+
+def test_county_and_town_helpers():
+    assert rc.county_prefix("320305005204") == "320305"
+    assert rc.town_prefix("320305005204") == "320305005"
+    assert rc.county_of("320305005204") == "320305000000"
+    assert rc.same_at("320305005204", "320305005200", rc.Level.TOWN)
+    assert not rc.same_at("320305005204", "320305102200", rc.Level.TOWN)
+    assert rc.same_at("320305005204", "320305102200", rc.Level.COUNTY)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "length"), [("32", 4), ("3203", 6), ("320305", 9), ("320305005", 12)]
+)
+def test_child_prefix_length(prefix, length):
+    assert rc.child_prefix_length(prefix) == length
+
+
+def test_a_village_has_no_children():
+    with pytest.raises(rc.InvalidRegionCode):
+        rc.child_prefix_length("320305005204")

@@ -27,6 +27,7 @@ from wenming.certificates.models import (
     CertificateRequest,
     RequestStatus,
 )
+from wenming.core import regions as rc
 from wenming.core.access import require
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound, RuleViolation
@@ -236,7 +237,7 @@ def certificate_issue(
             code="zero_hours",
         )
     cert = Certificate(
-        number=_next_number(unit.region_id[:6], timezone.localdate(now).year),
+        number=_next_number(rc.county_prefix(unit.region_id), timezone.localdate(now).year),
         request=request,
         volunteer=volunteer,
         unit=unit,

@@ -103,3 +103,41 @@ def ancestors_of(code: str) -> list[str]:
 
 def is_within(code: str, prefix: str) -> bool:
     return code.startswith(prefix)
+
+
+def prefix_at(code: str, level: Level) -> str:
+    """The prefix of `code`'s ancestor at `level` (or of the code itself at its own
+    level): 320305005204 at COUNTY → "320305", at TOWN → "320305005". No check of the
+    code: callers pass codes read from the database."""
+    return code[: SEGMENT_ENDS[level - 1]]
+
+
+def county_prefix(code: str) -> str:
+    """The county's 6 digits: volunteer and certificate numbers start with them."""
+    return prefix_at(code, Level.COUNTY)
+
+
+def town_prefix(code: str) -> str:
+    return prefix_at(code, Level.TOWN)
+
+
+def code_at(code: str, level: Level) -> str:
+    """The 12-digit code of `code`'s ancestor at `level`: 320305005204 → 320305000000."""
+    return prefix_at(code, level).ljust(CODE_LENGTH, "0")
+
+
+def county_of(code: str) -> str:
+    return code_at(code, Level.COUNTY)
+
+
+def same_at(a: str, b: str, level: Level) -> bool:
+    """Whether two codes share their ancestor at `level` (same town, same county)."""
+    return prefix_at(a, level) == prefix_at(b, level)
+
+
+def child_prefix_length(prefix: str) -> int:
+    """How long the prefixes of a region's children are: "320305" (a county) → 9."""
+    for end in SEGMENT_ENDS:
+        if end > len(prefix):
+            return end
+    raise InvalidRegionCode(prefix)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
+from wenming.core import regions as rc
 from wenming.core.access import subtree_q
 from wenming.demands.models import DONE_STATES, MenuItem, Order, OrderEvent, OrderState
 from wenming.volunteers.models import Membership, MembershipStatus, Team, Volunteer, VolunteerStatus
@@ -57,9 +58,9 @@ class Candidate:
 def proximity(order_region: str, candidate_region: str) -> Factor:
     if candidate_region == order_region:
         return Factor("proximity", _("距离"), 40, _("同村（社区）"))
-    if candidate_region[:9] == order_region[:9]:
+    if rc.same_at(candidate_region, order_region, rc.Level.TOWN):
         return Factor("proximity", _("距离"), 25, _("同镇（街道）"))
-    if candidate_region[:6] == order_region[:6]:
+    if rc.same_at(candidate_region, order_region, rc.Level.COUNTY):
         return Factor("proximity", _("距离"), 10, _("同县（区）"))
     return Factor("proximity", _("距离"), 0, _("县外"))
 
@@ -123,7 +124,7 @@ def _counts(rows: list[tuple[int | None, int]]) -> dict[int, int]:
 
 def rank_candidates(order: Order, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     """The best `limit` teams and volunteers for `order`, best first."""
-    county = order.region_id[:6]
+    county = rc.county_prefix(order.region_id)
     teams = list(
         Team.objects.filter(subtree_q("region", county), is_active=True)
         .select_related("region")
@@ -131,7 +132,7 @@ def rank_candidates(order: Order, limit: int = MAX_CANDIDATES) -> list[Candidate
     )
     volunteers = list(
         Volunteer.objects.filter(
-            subtree_q("region", order.region_id[:9]), status=VolunteerStatus.ACTIVE
+            subtree_q("region", rc.town_prefix(order.region_id)), status=VolunteerStatus.ACTIVE
         )
         .select_related("region")
         .order_by("id")[:MAX_VOLUNTEERS]

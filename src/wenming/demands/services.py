@@ -420,7 +420,7 @@ def _clean_menu(data: MenuItemInput) -> tuple[Unit, dict[str, Any]]:
         hours = getattr(data, name)
         if not isinstance(hours, int) or not 1 <= hours <= 24 * 90:
             raise RuleViolation(_("时限须在 1 小时到 90 天之间。"), field=name)
-    county = unit.region_id[:6]  # region codes: 2 province, 2 city, 2 county digits
+    county = rc.county_prefix(unit.region_id)
     teams = list(Team.objects.filter(pk__in=data.team_ids, is_active=True))
     if len(teams) != len(set(data.team_ids)):
         raise RuleViolation(_("所选服务队不存在或已停用。"), field="team_ids")

@@ -277,7 +277,7 @@ def contact_list(
         limits: dict[str, int] = {}
         over = []
         for pk, code, count in contacts.values_list("pk", "region_id", "open_households"):
-            county = code[:6]
+            county = rc.county_prefix(code)
             if county not in limits:
                 limits[county] = policy_for(code).assignment_limit
             if count > limits[county]:
@@ -335,7 +335,7 @@ def coverage(*, actor: Any, region_prefix: str = "", show: int = 50) -> Coverage
     limits: dict[str, int] = {}
     over = []
     for c in contacts:
-        county = c.region_id[:6]
+        county = rc.county_prefix(c.region_id)
         if county not in limits:
             limits[county] = policy_for(c.region_id).assignment_limit
         if c.open_households > limits[county]:
@@ -382,11 +382,6 @@ class Figures:
         return round(self.median_response_minutes / 60, 1)
 
 
-def _group_length(level: rc.Level) -> int:
-    """The length of the code prefix that names a child of a region at `level`."""
-    return {rc.Level.PROVINCE: 4, rc.Level.CITY: 6, rc.Level.COUNTY: 9}.get(level, 12)
-
-
 def figures(
     *,
     actor: Any,
@@ -406,7 +401,7 @@ def figures(
         raise NotFound(_("找不到该区划。"))
     level = rc.Level(region.level)
     prefix = rc.prefix_of(region_code)
-    size = _group_length(level)
+    size = rc.CODE_LENGTH if level == rc.Level.VILLAGE else rc.child_prefix_length(prefix)
     children = {r.code[:size]: r for r in Region.objects.filter(parent_id=region_code)}
     if level == rc.Level.VILLAGE:
         children = {}
@@ -461,7 +456,7 @@ def figures(
         .prefetch_related("tags")
         .only("id", "region_id", "last_contact_at", "created_at")
     ):
-        county = h.region_id[:6]
+        county = rc.county_prefix(h.region_id)
         if county not in policies:
             policies[county] = policy_for(h.region_id)
         days = household_cadence(h, policies[county])

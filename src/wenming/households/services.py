@@ -1017,7 +1017,7 @@ def overdue_scan(*, now: dt.datetime | None = None) -> OverdueResult:
         .order_by("id")
     )
     for household in tagged.iterator(chunk_size=500):
-        county = household.region_id[:6] + "0" * 6
+        county = rc.county_of(household.region_id)
         policy = policies.get(county)
         if policy is None:
             policy = policies[county] = policy_for(household.region_id)

@@ -240,7 +240,7 @@ def _save_volunteers(rows: list[Volunteer], wanted_skills: list[list[Skill]]) ->
         for v in saved:
             v.pk = by_digest[v.id_digest]
     for v in saved:
-        v.number = f"{v.region_id[:6]}{v.pk:08d}"
+        v.number = f"{rc.county_prefix(v.region_id)}{v.pk:08d}"
     Volunteer.objects.bulk_update(saved, ["number"], batch_size=500)
     through: Any = Volunteer.skills.through
     through.objects.bulk_create(
@@ -317,7 +317,7 @@ def seed_teams(county: Region, stations: dict[str, Unit], now: dt.datetime) -> d
     )
     by_town: dict[str, list[int]] = {}
     for pk, region_code in pool:
-        by_town.setdefault(region_code[:9], []).append(pk)
+        by_town.setdefault(rc.town_prefix(region_code), []).append(pk)
     logins = dict(
         Volunteer.objects.filter(
             phone_digest__in=[
@@ -347,7 +347,7 @@ def seed_teams(county: Region, stations: dict[str, Unit], now: dt.datetime) -> d
         )
 
     for index, team in enumerate(teams):
-        candidates = list(by_town.get(team.region_id[:9], []))
+        candidates = list(by_town.get(rc.town_prefix(team.region_id), []))
         rng.shuffle(candidates)
         is_demo = team.name == DEMO_TEAM_NAME
         members = candidates[: rng.randint(4, 10)]

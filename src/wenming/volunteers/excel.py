@@ -272,7 +272,7 @@ def template_workbook(*, actor: Any) -> bytes:
 
 
 def _sample_row(region: Region | None, skills: list[str]) -> list[Any]:
-    county = region.code[:6] if region else "320305"
+    county = rc.county_prefix(region.code) if region else "320305"
     number = ""
     for prefix in (county, "320305", "110101"):
         base = f"{prefix}19900101123"
@@ -940,7 +940,7 @@ def _number_in_advance(volunteers: list[Volunteer]) -> bool:
         ids = [row[0] for row in cursor.fetchall()]
     for volunteer, pk in zip(volunteers, ids, strict=True):
         volunteer.pk = pk
-        volunteer.number = f"{volunteer.region_id[:6]}{pk:08d}"
+        volunteer.number = f"{rc.county_prefix(volunteer.region_id)}{pk:08d}"
     return True
 
 

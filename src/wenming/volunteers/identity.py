@@ -13,6 +13,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
+from wenming.core import regions as rc
 from wenming.core.errors import RuleViolation
 from wenming.volunteers.models import Gender, IdType
 
@@ -44,7 +45,7 @@ def _validate_ric(number: str) -> str:
     if number[-1] != ric.calc_check_digit(number):
         raise InvalidChecksum()
     ric.get_birth_date(number)  # InvalidComponent for an impossible date
-    if not _is_known_county(number[:6]):
+    if not _is_known_county(rc.county_prefix(number)):  # an ID number starts with it
         raise InvalidComponent()
     return number
 

@@ -324,7 +324,7 @@ def volunteer_register(
             volunteer.save()
     except IntegrityError as exc:  # a concurrent registration of the same ID or phone
         raise RuleViolation(_("该证件号码或手机号码已经注册过志愿者。"), field="id_number") from exc
-    volunteer.number = f"{region.code[:6]}{volunteer.pk:08d}"
+    volunteer.number = f"{rc.county_prefix(region.code)}{volunteer.pk:08d}"
     volunteer.save(update_fields=["number"])
     volunteer.skills.set(values["skills"])
     volunteer.service_regions.set(values["service_regions"])

@@ -50,7 +50,7 @@ def _town_choices(request: HttpRequest, volunteer: Volunteer | None) -> list[tup
     """Towns to filter by: those under the actor's view scope, or the volunteer's county."""
     prefixes = list(prefixes_for(request.user, Perm.VOLUNTEER_VIEW))
     if volunteer is not None:
-        prefixes.append(volunteer.region_id[: teams.COUNTY_PREFIX_LENGTH])
+        prefixes.append(rc.county_prefix(volunteer.region_id))
     if not prefixes:
         return []
     query = Q(pk__in=[])
@@ -96,7 +96,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "types": teams.team_types(),
             "towns": _town_choices(request, volunteer),
-            "region_town": filters.region_prefix[:9],
+            "region_town": rc.town_prefix(filters.region_prefix),
             "qs": querystring_without_page(request),
             "staff": staff,
             "can_create": has_perm(request.user, Perm.VOLUNTEER_MANAGE),

@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.core import regions as rc
 from wenming.core.access import in_scope, scope_q, subtree_q
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -61,7 +62,6 @@ from wenming.volunteers.models import (
 OPEN_STATUSES = (MembershipStatus.PENDING, MembershipStatus.ACTIVE)
 NAME_MAX = 100
 REASON_MAX = 200
-COUNTY_PREFIX_LENGTH = 6  # 2 province + 2 city + 2 county digits
 
 
 # ---------------------------------------------------------------- who the actor is
@@ -79,7 +79,7 @@ def _visible_q(actor: Any, volunteer: Volunteer | None) -> Q:
     their county and every team they have ever had a membership of."""
     query = scope_q(actor, Perm.VOLUNTEER_VIEW, "region_id")
     if volunteer is not None:
-        county = subtree_q("region_id", volunteer.region_id[:COUNTY_PREFIX_LENGTH])
+        county = subtree_q("region_id", rc.county_prefix(volunteer.region_id))
         query |= county & Q(is_active=True)
         query |= Q(pk__in=Membership.objects.filter(volunteer=volunteer).values("team_id"))
     return query
