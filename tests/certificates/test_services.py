@@ -14,9 +14,9 @@ from django.db import IntegrityError, connection, transaction
 
 from tests.certificates.helpers import D1, D2, END, START, record, state
 from wenming.certificates import services, signing
-from wenming.certificates.masking import mask_name
 from wenming.certificates.models import Certificate, CertificateRequest, RequestStatus
 from wenming.certificates.services import Verdict
+from wenming.core.crypto import mask_name
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.models import AuditEvent
 from wenming.records.models import RecordStatus
@@ -345,7 +345,14 @@ def test_certificates_protect_what_they_certify(cast, net, vol, hours):
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("张三", "张*"), ("张小三", "张*三"), ("欧阳小明", "欧**明"), ("李", "*"), ("", "*")],
+    [
+        ("张三", "张*"),
+        ("张小三", "张**"),
+        ("欧阳小明", "欧***"),
+        ("李", "*"),
+        ("", "*"),
+        (" 王五 ", "王*"),
+    ],
 )
 def test_mask_name(name, masked):
     assert mask_name(name) == masked

@@ -11,10 +11,10 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wenming.certificates import selectors, services
-from wenming.certificates.masking import mask_name
 from wenming.certificates.models import Certificate
 from wenming.certificates.views import pdf_response
 from wenming.core.api import ErrorOut, Paging
+from wenming.core.crypto import mask_name
 from wenming.core.errors import NotFound
 from wenming.network.models import Unit
 

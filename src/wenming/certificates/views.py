@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wenming.certificates import selectors, services
 from wenming.certificates.forms import DirectIssueForm, ReasonForm, RequestForm
-from wenming.certificates.masking import mask_name
 from wenming.certificates.pdf import certificate_pdf, verify_url
 from wenming.certificates.services import Verdict
+from wenming.core.crypto import mask_name
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.records.services import volunteer_of

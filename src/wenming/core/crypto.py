@@ -124,6 +124,17 @@ def digests(value: str) -> list[str]:
     return [hmac.new(k.mac_key, value.encode(), hashlib.sha256).hexdigest() for k in keyring()]
 
 
+def mask_name(name: str) -> str:
+    """A person's name as pages, exports and the public verify page show it: the family
+    name's first character, then one * for every other character; a one-character name
+    is only *. 张三 → 张*, 张小三 → 张**, 欧阳小明 → 欧***, 李 → *. (One format for every
+    domain: certificates, orders and households each had their own.)"""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
+
+
 def mask_phone(phone: str) -> str:
     """138****5678"""
     if len(phone) < 7:

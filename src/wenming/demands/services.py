@@ -512,11 +512,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***"""
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
 def landing_unit(region_code: str) -> Unit:
     """Where a free request lands: the village's station, else the town's institute,
     else the county's center."""
@@ -679,7 +674,7 @@ def _create(*, actor: Any, data: OrderInput, channel: str, now: dt.datetime | No
         title=values["title"],
         work_item=values["work_item"],
         requester_name_cipher=crypto.encrypt(values["name"]),
-        requester_name_masked=mask_name(values["name"]),
+        requester_name_masked=crypto.mask_name(values["name"]),
         requester_phone_cipher=crypto.encrypt(values["phone"]),
         requester_phone_digest=crypto.digest(values["phone"]),
         requester_phone_masked=crypto.mask_phone(values["phone"]),

@@ -160,14 +160,6 @@ def household_policy_set(
 # ---------------------------------------------------------------- households and members
 
 
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳小明 → 欧***"""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * (len(name) - 1)
-
-
 @dataclass
 class MemberInput:
     name: str
@@ -205,7 +197,7 @@ def _member_row(household: Household, values: dict[str, Any]) -> HouseholdMember
         household=household,
         relation=values["relation"],
         name_cipher=crypto.encrypt(values["name"]),
-        name_masked=mask_name(values["name"]),
+        name_masked=crypto.mask_name(values["name"]),
         birth_year=values["birth_year"],
         phone_cipher=crypto.encrypt(phone) if phone else "",
         phone_digest=crypto.digest(phone) if phone else "",
@@ -251,7 +243,7 @@ def household_create(
         region=region,
         address=address,
         note=(data.note or "").strip()[:300],
-        head_masked=mask_name(head["name"]) if head is not None else "",
+        head_masked=crypto.mask_name(head["name"]) if head is not None else "",
     )
     household.tags.set(tags)
     HouseholdMember.objects.bulk_create([_member_row(household, m) for m in members])
