@@ -310,12 +310,6 @@ def my_live_signup(*, actor: Any, activity: Activity) -> SignUp | None:
     )
 
 
-def volunteer_of(actor: Any) -> Volunteer | None:
-    if not getattr(actor, "is_authenticated", False):
-        return None
-    return Volunteer.objects.filter(user_id=actor.pk).first()
-
-
 def _count_state(state: str) -> Any:
     def count(actor: Any) -> int:
         return scoped(

@@ -55,6 +55,7 @@ from wenming.core.roles import Perm
 from wenming.core.text import DESCRIPTION_MAX, clean_text
 from wenming.network.models import Unit
 from wenming.volunteers.models import Skill, Team, Volunteer, VolunteerStatus
+from wenming.volunteers.own import active_volunteer_of
 
 S = ActivityState
 
@@ -525,17 +526,12 @@ def approval_policy_set(
 
 
 def _volunteer_of(actor: Any, only: tuple[str, ...] = ()) -> Volunteer:
-    volunteers = Volunteer.objects.only(*only) if only else Volunteer.objects.all()
-    volunteer = (
-        volunteers.filter(user_id=actor.pk).first()
-        if getattr(actor, "is_authenticated", False)
-        else None
+    return active_volunteer_of(
+        actor,
+        only=only,
+        missing=_("请先注册成为志愿者。"),
+        inactive=_("您的志愿者注册尚未生效，暂时不能报名。"),
     )
-    if volunteer is None:
-        raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
-    if volunteer.status != VolunteerStatus.ACTIVE:
-        raise RuleViolation(_("您的志愿者注册尚未生效，暂时不能报名。"), code="not_active")
-    return volunteer
 
 
 def _signup_volunteer(actor: Any, activity: Activity) -> Volunteer:

@@ -44,6 +44,7 @@ from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
 from wenming.network.models import Region
 from wenming.records.services import can_organise
+from wenming.volunteers.own import volunteer_of
 
 
 def _towns() -> list[Region]:
@@ -189,7 +190,7 @@ def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
         else None,
         "max_photos": MAX_PHOTOS_PER_ACTIVITY,
         "my_signup": selectors.my_live_signup(actor=user, activity=activity),
-        "is_volunteer": selectors.volunteer_of(user) is not None,
+        "is_volunteer": volunteer_of(user) is not None,
         "actions": services.allowed_actions(user, activity) if staff_view else [],
         "staff_view": staff_view,
         "can_edit": in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)

@@ -17,8 +17,8 @@ from wenming.core.errors import NotFound
 from wenming.core.roles import Perm
 from wenming.network.models import Unit
 from wenming.records.models import RecordStatus, ServiceRecord
-from wenming.records.services import volunteer_of
 from wenming.volunteers.models import Volunteer
+from wenming.volunteers.own import volunteer_of
 
 AUDIT_VERBS = {
     "certificate.request": pgettext_lazy("audit verb", "申请志愿服务证明"),

@@ -34,8 +34,8 @@ from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.roles import Perm
 from wenming.network.models import Unit
 from wenming.records.models import RecordStatus, ServiceRecord
-from wenming.records.services import volunteer_of
 from wenming.volunteers.models import Volunteer, VolunteerStatus
+from wenming.volunteers.own import volunteer_of
 
 CONTENT_MAX = 200
 NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}\Z")

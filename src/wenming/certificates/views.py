@@ -19,7 +19,7 @@ from wenming.certificates.services import Verdict
 from wenming.core.crypto import mask_name
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
-from wenming.records.services import volunteer_of
+from wenming.volunteers.own import volunteer_of
 
 
 @login_required

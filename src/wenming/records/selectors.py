@@ -23,12 +23,13 @@ from wenming.records.models import (
     RecordStatus,
     ServiceRecord,
 )
-from wenming.records.services import is_team_leader, require_organiser, volunteer_of
+from wenming.records.services import is_team_leader, require_organiser
 from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
+from wenming.volunteers.own import volunteer_of
 
 AUDIT_VERBS = {
     "attendance.check_in": pgettext_lazy("audit verb", "扫码签到"),

@@ -45,6 +45,7 @@ from wenming.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
+from wenming.volunteers.own import active_volunteer_of, volunteer_of
 from wenming.volunteers.services import volunteer_hours_changed
 
 # Check-in is open from the grace period before the start until the end; check-out
@@ -84,17 +85,8 @@ def _require_record_organiser(actor: Any, record: ServiceRecord) -> None:
         require(actor, Perm.ACTIVITY_MANAGE, record.region_id, view_perm=Perm.ACTIVITY_VIEW)
 
 
-def volunteer_of(actor: Any) -> Volunteer | None:
-    if not getattr(actor, "is_authenticated", False):
-        return None
-    return Volunteer.objects.filter(user_id=actor.pk).first()
-
-
 def _volunteer_of(actor: Any) -> Volunteer:
-    volunteer = volunteer_of(actor)
-    if volunteer is None or volunteer.status != VolunteerStatus.ACTIVE:
-        raise RuleViolation(_("只有已注册的志愿者可以签到。"), code="not_volunteer")
-    return volunteer
+    return active_volunteer_of(actor, missing=_("只有已注册的志愿者可以签到。"))
 
 
 def _require_signed_up(activity: Activity, volunteer: Volunteer) -> None:

@@ -31,6 +31,7 @@ from wenming.records.forms import (
     ScanForm,
 )
 from wenming.records.models import Attendance, RecordStatus
+from wenming.volunteers.own import volunteer_of
 
 
 def _hours_to_minutes(value: Decimal | None) -> int | None:
@@ -87,7 +88,7 @@ def scan(request: HttpRequest, activity_id: int) -> HttpResponse:
         else:
             messages.error(request, _("提交的信息不完整，请重新扫码。"))
         return redirect(_scan_url(activity.pk, pass_for(activity.pk, now)))
-    volunteer = services.volunteer_of(request.user)
+    volunteer = volunteer_of(request.user)
     attendance = (
         Attendance.objects.filter(activity=activity, volunteer=volunteer)
         .select_related("service_record")
@@ -239,7 +240,7 @@ def reject(request: HttpRequest, record_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    volunteer = services.volunteer_of(request.user)
+    volunteer = volunteer_of(request.user)
     records = list(selectors.my_records(actor=request.user))
     return render(
         request,

@@ -24,6 +24,7 @@ from wenming.network.models import Region
 from wenming.volunteers import teams
 from wenming.volunteers.forms import int_or_none
 from wenming.volunteers.models import Membership, MembershipStatus, Team, Volunteer
+from wenming.volunteers.own import volunteer_of
 from wenming.volunteers.team_forms import ReasonForm, TeamForm
 
 MEMBERS_PER_PAGE = 50
@@ -43,7 +44,7 @@ def _digits(raw: str, limit: int = 12) -> str:
 
 
 def _own_volunteer(request: HttpRequest) -> Volunteer | None:
-    return Volunteer.objects.filter(user=request.user).only("pk", "region_id").first()  # type: ignore[misc]
+    return volunteer_of(request.user, only=("pk", "region_id"))
 
 
 def _town_choices(request: HttpRequest, volunteer: Volunteer | None) -> list[tuple[str, str]]:

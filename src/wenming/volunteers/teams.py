@@ -58,6 +58,7 @@ from wenming.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
+from wenming.volunteers.own import volunteer_of
 
 OPEN_STATUSES = (MembershipStatus.PENDING, MembershipStatus.ACTIVE)
 NAME_MAX = 100
@@ -68,10 +69,7 @@ REASON_MAX = 200
 
 
 def _own_volunteer(actor: Any) -> Volunteer | None:
-    """The actor's own volunteer record (one query; not cached, its status may change)."""
-    if not getattr(actor, "is_authenticated", False):
-        return None
-    return Volunteer.objects.filter(user_id=actor.pk).only("pk", "region_id", "status").first()
+    return volunteer_of(actor, only=("pk", "region_id", "status"))
 
 
 def _visible_q(actor: Any, volunteer: Volunteer | None) -> Q:
