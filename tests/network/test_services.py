@@ -807,3 +807,14 @@ def test_unit_coordinates_are_set_and_cleared_together(cast, net):
         actor=cast.county_admin, unit=net.station, latitude="", longitude=None
     )
     assert unit.latitude is None and unit.longitude is None
+
+
+def test_staff_on_duty_is_the_live_grants_of_the_roles_at_exactly_the_region(cast, net):
+    from wenming.core.roles import Role
+    from wenming.network.selectors import staff_on_duty
+
+    assert staff_on_duty(net.village.code, roles=[Role.STATION_ADMIN]) == [cast.station_admin]
+    assert staff_on_duty(net.town.code, roles=[Role.STATION_ADMIN]) == []  # exactly there
+    grant = RoleGrant.objects.get(user=cast.station_admin, role=Role.STATION_ADMIN)
+    RoleGrant.objects.filter(pk=grant.pk).update(revoked_at=grant.created_at)
+    assert staff_on_duty(net.village.code, roles=[Role.STATION_ADMIN]) == []

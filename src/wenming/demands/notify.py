@@ -14,6 +14,7 @@ from django.urls import reverse
 from wenming.accounts.models import User
 from wenming.core.roles import ROLE_PERMS, Perm, Role
 from wenming.network.models import Unit
+from wenming.network.selectors import staff_on_duty
 from wenming.notifications.services import notify, notify_phone
 from wenming.volunteers.leaders import leader_user_ids
 
@@ -25,14 +26,7 @@ _DUTY_ROLES = [r for r in _DUTY_ROLES if r != Role.SYSADMIN]
 def unit_staff(unit: Unit) -> list[User]:
     """The staff on duty at a unit: active grants of an order-handling role on its
     region."""
-    return list(
-        User.objects.filter(
-            grants__region_id=unit.region_id,
-            grants__role__in=_DUTY_ROLES,
-            grants__revoked_at__isnull=True,
-            is_active=True,
-        ).distinct()
-    )
+    return staff_on_duty(unit.region_id, roles=_DUTY_ROLES)
 
 
 def team_leaders(team_id: int) -> list[User]:

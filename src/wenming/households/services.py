@@ -50,6 +50,7 @@ from wenming.households.models import (
 )
 from wenming.households.permissions import is_contact_of
 from wenming.network.models import Region, RoleGrant
+from wenming.network.selectors import staff_on_duty
 from wenming.notifications.services import notify
 
 # ---------------------------------------------------------------- settings
@@ -882,18 +883,9 @@ class OverdueResult:
 def station_staff(region_code: str) -> list[Any]:
     """The staff of the household's station (station admins of the village), else of
     its institute (institute admins of the town)."""
-    from wenming.accounts.models import User
-
     town = rc.parent_of(region_code) or region_code
     for role, code in ((Role.STATION_ADMIN, region_code), (Role.INSTITUTE_ADMIN, town)):
-        users = list(
-            User.objects.filter(
-                is_active=True,
-                grants__role=role,
-                grants__region_id=code,
-                grants__revoked_at__isnull=True,
-            ).distinct()
-        )
+        users = staff_on_duty(code, roles=[role])
         if users:
             return users
     return []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.models import User
 from wenming.core.access import in_scope, prefixes_for, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
@@ -195,3 +197,18 @@ def home_counters() -> list[HomeCounter]:
             15,
         ),
     ]
+
+
+def staff_on_duty(region_code: str, *, roles: Iterable[str]) -> list[User]:
+    """The active people holding a live grant of one of `roles` on exactly this region
+    (the staff a domain tells when something lands there). One query."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            grants__region_id=region_code,
+            grants__role__in=list(roles),
+            grants__revoked_at__isnull=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
