@@ -105,3 +105,29 @@ def test_every_state_is_reachable_and_every_action_has_a_service():
     sources = set().union(*(t.sources for t in services.TRANSITIONS.values()))
     # Terminal states: nothing leaves them.
     assert set(S.values) - sources == {S.REJECTED, S.RATED, S.CANCELLED}
+
+
+def test_one_entry_point_takes_every_step_and_refuses_unknown_ones(cast, net):
+    """Pages and API both go through services.order_act."""
+    from tests.demands.helpers import menu_item, state, submit
+    from wenming.core.errors import NotFound
+    from wenming.demands import services as demand_services
+
+    order = submit(menu_item(cast.county_admin, net.station))
+    before = state()
+    with pytest.raises(NotFound):
+        demand_services.order_act(
+            actor=cast.county_admin,
+            order=order,
+            action="delete",
+            data=demand_services.OrderActionInput(),
+        )
+    assert state() == before
+    moved = demand_services.order_act(
+        actor=cast.county_admin,
+        order=order,
+        action="accept",
+        data=demand_services.OrderActionInput(note="收到"),
+    )
+    assert moved.state == "accepted"
+    assert set(demand_services.ORDER_ACTIONS) <= set(demand_services.TRANSITIONS)

@@ -6,16 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wenming.core.api import ErrorOut, Paging
-from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.middleware import client_ip
 from wenming.demands import ranking, selectors, services
 from wenming.demands.models import MenuItem, Order, OrderEvent
-from wenming.volunteers.models import Team, Volunteer
 
 router = Router(tags=["demands"])
 
@@ -412,48 +409,21 @@ def act_on_order(request: HttpRequest, order_id: int, action: str, payload: Acti
     take, grab, decline, complete or cancel."""
     actor = request.user
     order = selectors.staff_order(actor=actor, order_id=order_id)
-    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
-    volunteer = (
-        Volunteer.objects.filter(pk=payload.volunteer_id).first() if payload.volunteer_id else None
-    )
-    if action == "accept":
-        services.order_accept(actor=actor, order=order, note=payload.note)
-    elif action == "reject":
-        services.order_reject(actor=actor, order=order, reason=payload.reason)
-    elif action == "dispatch":
-        services.order_dispatch(
-            actor=actor,
-            order=order,
-            team=team,
-            volunteer=volunteer,
+    services.order_act(
+        actor=actor,
+        order=order,
+        action=action,
+        data=services.OrderActionInput(
+            reason=payload.reason,
+            note=payload.note,
+            team_id=payload.team_id,
+            volunteer_id=payload.volunteer_id,
             due_at=payload.due_at,
-            note=payload.note,
-        )
-    elif action == "open_grab":
-        services.order_open_for_grab(actor=actor, order=order, due_at=payload.due_at)
-    elif action == "recall":
-        services.order_recall(actor=actor, order=order, reason=payload.reason)
-    elif action == "take":
-        services.order_take(actor=actor, order=order)
-    elif action == "grab":
-        if team is None:
-            raise RuleViolation(_("请选择服务队。"), field="team_id")
-        services.order_grab(actor=actor, order=order, team=team)
-    elif action == "decline":
-        services.order_decline(actor=actor, order=order, reason=payload.reason)
-    elif action == "complete":
-        services.order_complete(
-            actor=actor,
-            order=order,
-            note=payload.note,
             participants=[
                 services.Participant(p.volunteer_id, p.minutes) for p in payload.participants
             ],
-        )
-    elif action == "cancel":
-        services.order_cancel(actor=actor, order=order, reason=payload.reason)
-    else:
-        raise NotFound(_("未知的操作。"))
+        ),
+    )
     return _detail(request, order_id)
 
 

@@ -1258,6 +1258,71 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     return locked
 
 
+@dataclass
+class OrderActionInput:
+    """What a staff or assignee action on an order may carry (pages and API alike)."""
+
+    reason: str = ""
+    note: str = ""
+    team_id: int | None = None
+    volunteer_id: int | None = None
+    due_at: dt.datetime | None = None
+    participants: Sequence[Participant] = ()
+    photos: Sequence[Any] = ()
+
+
+ORDER_ACTIONS = (
+    "accept", "reject", "dispatch", "open_grab", "recall", "take", "grab", "decline",
+    "complete", "cancel",
+)  # fmt: skip
+
+
+def order_act(*, actor: Any, order: Order, action: str, data: OrderActionInput) -> Order:
+    """The one entry point for every step of an order's state machine taken by staff or
+    the assignee: the pages and the API both call it, so no path differs. Each step's
+    own service checks who may take it; an unknown action is not found."""
+    team = Team.objects.filter(pk=data.team_id).first() if data.team_id else None
+    volunteer = (
+        Volunteer.objects.filter(pk=data.volunteer_id).first() if data.volunteer_id else None
+    )
+    steps: dict[str, Any] = {
+        "accept": lambda: order_accept(actor=actor, order=order, note=data.note),
+        "reject": lambda: order_reject(actor=actor, order=order, reason=data.reason),
+        "dispatch": lambda: order_dispatch(
+            actor=actor,
+            order=order,
+            team=team,
+            volunteer=volunteer,
+            due_at=data.due_at,
+            note=data.note,
+        ),
+        "open_grab": lambda: order_open_for_grab(actor=actor, order=order, due_at=data.due_at),
+        "recall": lambda: order_recall(actor=actor, order=order, reason=data.reason),
+        "take": lambda: order_take(actor=actor, order=order),
+        "grab": lambda: order_grab(actor=actor, order=order, team=_team_for_grab(team)),
+        "decline": lambda: order_decline(actor=actor, order=order, reason=data.reason),
+        "complete": lambda: order_complete(
+            actor=actor,
+            order=order,
+            note=data.note,
+            participants=list(data.participants),
+            photos=list(data.photos),
+        ),
+        "cancel": lambda: order_cancel(actor=actor, order=order, reason=data.reason),
+    }
+    step = steps.get(action)
+    if step is None:
+        raise NotFound(_("未知的操作。"))
+    result: Order = step()
+    return result
+
+
+def _team_for_grab(team: Team | None) -> Team:
+    if team is None:
+        raise RuleViolation(_("请选择服务队。"), field="team_id")
+    return team
+
+
 @transaction.atomic
 def order_withdraw(*, order: Order, token: str = "", actor: Any = None, reason: str = "") -> Order:
     """The resident withdraws their unfinished order through the private link."""

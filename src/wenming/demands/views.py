@@ -35,7 +35,7 @@ from wenming.demands.models import (
     RequestKind,
 )
 from wenming.records.models import RecordStatus
-from wenming.volunteers.models import Skill, Team, Volunteer
+from wenming.volunteers.models import Skill
 
 # ---------------------------------------------------------------- forms
 
@@ -434,6 +434,10 @@ def _participants(request: HttpRequest) -> list[services.Participant]:
     return result
 
 
+def _int(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 @login_required
 @require_POST
 def manage_action(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
@@ -442,61 +446,25 @@ def manage_action(request: HttpRequest, order_id: int, action: str) -> HttpRespo
     reason = post.get("reason", "")
     back = reverse("demands:manage_detail", args=[order.pk])
     try:
-        if action == "accept":
-            services.order_accept(actor=actor, order=order, note=post.get("note", ""))
-        elif action == "reject":
-            services.order_reject(actor=actor, order=order, reason=reason)
-        elif action == "dispatch":
-            kind, _sep, raw_id = post.get("assignee", "").partition(":")
-            team = (
-                Team.objects.filter(pk=raw_id).first()
-                if kind == "team" and raw_id.isdigit()
-                else None
-            )
-            volunteer = (
-                Volunteer.objects.filter(pk=raw_id).first()
-                if kind == "volunteer" and raw_id.isdigit()
-                else None
-            )
-            services.order_dispatch(
-                actor=actor,
-                order=order,
-                team=team,
-                volunteer=volunteer,
-                due_at=_due(post.get("due_at", "")),
-                note=post.get("note", ""),
-            )
-        elif action == "open_grab":
-            services.order_open_for_grab(
-                actor=actor, order=order, due_at=_due(post.get("due_at", ""))
-            )
-        elif action == "recall":
-            services.order_recall(actor=actor, order=order, reason=reason)
-        elif action == "take":
-            services.order_take(actor=actor, order=order)
-        elif action == "grab":
-            team = Team.objects.filter(pk=post.get("team") or 0).first()
-            if team is None:
-                raise RuleViolation(_("请选择服务队。"), field="team")
-            services.order_grab(actor=actor, order=order, team=team)
-        elif action == "decline":
-            services.order_decline(actor=actor, order=order, reason=reason)
-        elif action == "complete":
-            services.order_complete(
-                actor=actor,
-                order=order,
-                note=post.get("note", ""),
-                participants=_participants(request),
-                photos=request.FILES.getlist("photos"),
-            )
-        elif action == "cancel":
-            services.order_cancel(actor=actor, order=order, reason=reason)
-        elif action == "confirm_records":
+        if action == "confirm_records":  # not a state move: the order's records
             count = services.order_records_confirm(actor=actor, order=order)
             messages.success(request, _("已确认 %(n)s 条服务记录。") % {"n": count})
             return redirect(back)
-        else:
-            raise NotFound(_("未知的操作。"))
+        kind, _sep, raw_id = post.get("assignee", "").partition(":")
+        services.order_act(
+            actor=actor,
+            order=order,
+            action=action,
+            data=services.OrderActionInput(
+                reason=reason,
+                note=post.get("note", ""),
+                team_id=_int(raw_id) if kind == "team" else _int(post.get("team", "")),
+                volunteer_id=_int(raw_id) if kind == "volunteer" else None,
+                due_at=_due(post.get("due_at", "")),
+                participants=_participants(request) if action == "complete" else (),
+                photos=request.FILES.getlist("photos"),
+            ),
+        )
     except RuleViolation as exc:
         messages.error(request, exc.message)
         return redirect(back)
