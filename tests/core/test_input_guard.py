@@ -213,3 +213,10 @@ def test_a_team_description_has_a_limit(cast, net):
             description="x" * 5001,
         )
     assert Team.objects.count() == 0
+
+
+def test_json_nested_past_the_stack_is_refused_not_a_server_error(client, cast):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/demands/orders/public", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_deep"

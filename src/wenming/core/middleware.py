@@ -82,9 +82,6 @@ class LanguageMiddleware:
 # C0 control characters other than tab, LF and CR: never meaningful in text a person
 # typed, refused by PostgreSQL (NUL) or by the xlsx format (the rest).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# The same characters written as JSON escapes (\u0000-\u001f less \t \n \r); a hit is
-# confirmed by decoding the body, so an escaped backslash before "u0000" is no error.
-_JSON_ESCAPED_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 # Every id and count the platform stores fits a signed 64-bit integer (BigAutoField on
 # both databases); a larger one overflows SQLite's INTEGER before any lookup can say
 # "not found". Dates outside these years are typos or probes, and year 1 overflows
@@ -97,7 +94,7 @@ _ISO_DATE = re.compile(
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
 )
 
-CONTROL, OUT_OF_RANGE = "control_characters", "out_of_range"
+CONTROL, OUT_OF_RANGE, TOO_DEEP = "control_characters", "out_of_range", "too_deep"
 
 
 def _text_problem(text: str, *, typed: bool = False) -> str | None:
@@ -160,6 +157,8 @@ def request_input_problem(request: HttpRequest) -> str | None:
             return _json_problem(json.loads(body)) if body else None
         except ValueError:  # not JSON at all: the API answers that itself
             return None
+        except RecursionError:  # nested past Python's stack: no field is that deep
+            return TOO_DEEP
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = request.POST
@@ -194,6 +193,8 @@ class InputGuardMiddleware:
 
         if problem == CONTROL:
             message = _("提交的内容含有不允许的控制字符（如 NUL），请删除后重试。")
+        elif problem == TOO_DEEP:
+            message = _("提交的内容嵌套层数过多。")
         else:
             message = _("提交的数字或日期超出允许的范围（日期须在 1900—2999 年之间）。")
         path = request.path_info
