@@ -184,3 +184,11 @@ def test_the_registration_page_refuses_without_the_code(client, net):
     assert response.status_code == 200
     assert response.context["form"].errors["code"] == ["请填写短信验证码。"]
     assert counts() == before
+
+
+def test_the_page_shows_refusals_to_htmx(client, net):
+    """htmx swaps no 4xx answer by default, so the button's refusal comes as 200."""
+    response = client.post("/volunteers/register/code/", {"phone": "123"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "手机号码格式不正确" in response.content.decode()
+    assert 'role="alert"' in response.content.decode()

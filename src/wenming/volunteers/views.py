@@ -208,11 +208,13 @@ def register_code(request: HttpRequest) -> HttpResponse:
             phone=phone, purpose=verification.REGISTER, ip=client_ip(request)
         )
     except RuleViolation as exc:
+        status = 429 if exc.code == "rate_limited" else 400
         return render(
             request,
             "volunteers/partials/code_status.html",
             {"error": exc.message},
-            status=429 if exc.code == "rate_limited" else 400,
+            # htmx swaps no 4xx answer by default: the message must reach the page.
+            status=200 if request.headers.get("HX-Request") else status,
         )
     return render(
         request,
