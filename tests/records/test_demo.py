@@ -38,7 +38,7 @@ def test_opening_balances_predate_the_platform(db):
 
     from wenming.activities.models import Activity
     from wenming.records.demo import OPENING_CONTENT
-    from wenming.records.selectors import daily_capped
+    from wenming.records.hours import daily_capped
 
     demo_load()
     first = timezone.localtime(Activity.objects.order_by("starts_at").first().starts_at).date()

@@ -55,8 +55,8 @@ from wenming.demands.models import (
     RequestKind,
 )
 from wenming.network.models import Region, Unit, UnitKind
+from wenming.records.hours import daily_capped
 from wenming.records.models import RecordStatus, ServiceRecord
-from wenming.records.selectors import daily_capped
 from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import (
     Membership,
@@ -660,8 +660,15 @@ def private_link(order: Order, token: str) -> str:
     return reverse("demands:track", args=[order.number, token])
 
 
-def _create(*, actor: Any, data: OrderInput, channel: str, now: dt.datetime | None = None) -> Order:
-    values = _clean_order(data)
+def _create(
+    *,
+    actor: Any,
+    data: OrderInput,
+    channel: str,
+    now: dt.datetime | None = None,
+    values: dict[str, Any] | None = None,
+) -> Order:
+    values = values if values is not None else _clean_order(data)
     photo_data = _photo_bytes(data.photo) if data.photo else None
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)
@@ -745,10 +752,10 @@ def order_submit(
     rate-limited by `wenming.open311.services`, and gives no IP). Rate-limited per phone
     number and per IP address (see `ratelimit`). The returned order carries
     `link_token`, the secret of the private link, shown once and never stored."""
-    _clean_order(data)  # every input problem reported at once, before any limit counts
-    phone = normalize_phone(data.phone)
-    ratelimit.order_hit(phone_digest=crypto.digest(phone), ip=ip)
-    return _create(actor=actor, data=data, channel=channel, now=now)
+    # Every input problem reported at once, before any limit counts.
+    values = _clean_order(data)
+    ratelimit.order_hit(phone_digest=crypto.digest(values["phone"]), ip=ip)
+    return _create(actor=actor, data=data, channel=channel, now=now, values=values)
 
 
 @transaction.atomic

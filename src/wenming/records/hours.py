@@ -2,13 +2,18 @@
 
 Time counted is check-out minus check-in clamped to the activity's window (travel
 before and after is not service), split per local calendar day (Asia/Shanghai) with
-each day capped, and zero without a check-out or when check-out is not after check-in."""
+each day capped, and zero without a check-out or when check-out is not after check-in.
+`daily_capped` applies the cap across a volunteer's records of one day."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
+
+from wenming.records.models import RecordStatus, ServiceRecord
 
 
 def service_minutes(
@@ -37,3 +42,16 @@ def service_minutes(
         total += min(int((piece_end - cursor).total_seconds()) // 60, cap_per_day)
         cursor = piece_end
     return total
+
+
+def daily_capped(*, volunteer_id: int, day: dt.date, minutes: int) -> tuple[int, int]:
+    """`minutes` of service on `day` as the ledger may count them, and what the daily
+    cap (SERVICE_MINUTES_PER_DAY, per volunteer) cuts: the volunteer's other live
+    records of that day count first (reversals and replacements net out)."""
+    counted = ServiceRecord.objects.filter(
+        volunteer_id=volunteer_id,
+        date=day,
+        status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
+    ).aggregate(total=Sum("minutes"))["total"]
+    kept = min(minutes, max(0, settings.SERVICE_MINUTES_PER_DAY - (counted or 0)))
+    return kept, minutes - kept

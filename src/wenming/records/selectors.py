@@ -223,19 +223,3 @@ def correction_get(*, actor: Any, correction_id: int) -> CorrectionRequest:
         raise NotFound(_("找不到该更正申请。"))
     record_get(actor=actor, record_id=correction.record_id)
     return correction
-
-
-def daily_capped(*, volunteer_id: int, day: Any, minutes: int) -> tuple[int, int]:
-    """`minutes` of service on `day` as the ledger may count them, and what the daily
-    cap (SERVICE_MINUTES_PER_DAY, per volunteer) cuts: the volunteer's other live
-    records of that day count first (reversals and replacements net out)."""
-    from django.conf import settings
-    from django.db.models import Sum
-
-    counted = ServiceRecord.objects.filter(
-        volunteer_id=volunteer_id,
-        date=day,
-        status__in=[RecordStatus.PENDING, RecordStatus.CONFIRMED],
-    ).aggregate(total=Sum("minutes"))["total"]
-    kept = min(minutes, max(0, settings.SERVICE_MINUTES_PER_DAY - (counted or 0)))
-    return kept, minutes - kept

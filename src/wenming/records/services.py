@@ -31,7 +31,7 @@ from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.geo import distance_m
 from wenming.core.roles import Perm
 from wenming.records.checkin import token_check
-from wenming.records.hours import service_minutes
+from wenming.records.hours import daily_capped, service_minutes
 from wenming.records.models import (
     Attendance,
     CorrectionRequest,
@@ -358,8 +358,6 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
     cut = 0
     if start.date() == end.date():
         # The daily cap is per volunteer, not per activity.
-        from wenming.records.selectors import daily_capped
-
         minutes, cut = daily_capped(
             volunteer_id=attendance.volunteer_id, day=start.date(), minutes=minutes
         )

@@ -276,12 +276,15 @@ def volunteer_register(
         verification.phone_code_check(
             phone=values["phone"], purpose=verification.REGISTER, code=data.phone_code
         )
-        if Volunteer.objects.filter(id_digest__in=crypto.digests(identity.number)).exists():
+    try:
+        _duplicate_check(values["phone"], identity.number)
+    except RuleViolation as exc:
+        if anonymous and exc.field == "id_number":
             # Not "this ID is registered": an anonymous page must not confirm who is.
             # The code is spent, so each probe costs a fresh, rate-limited code.
             verification.phone_code_spend(phone=values["phone"], purpose=verification.REGISTER)
-            raise RuleViolation(ID_NOT_ACCEPTED, field="id_number")
-    _duplicate_check(values["phone"], identity.number)
+            raise RuleViolation(ID_NOT_ACCEPTED, field="id_number") from None
+        raise
     unit = registering_unit(region)
     policy = RegistrationPolicy.objects.filter(unit=unit).first()
     needs_review = bool(policy and policy.approval_required)
