@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Case,
+    Count,
     F,
     IntegerField,
     Max,
@@ -39,7 +40,9 @@ from wenming.activities.models import (
 from wenming.core.access import in_scope, require, scoped, subtree_q
 from wenming.core.audit import column_sql
 from wenming.core.errors import NotFound
+from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
+from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.network.models import Unit
 from wenming.volunteers.models import Volunteer
@@ -429,3 +432,12 @@ def calendar_feed_of(actor: Any) -> CalendarFeed | None:
     if not getattr(actor, "is_authenticated", False):
         return None
     return CalendarFeed.objects.filter(volunteer__user_id=actor.pk).first()
+
+
+def held_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Activities held (published, under way or finished) that start in the period."""
+    start, stop = period.bounds()
+    rows = Activity.objects.filter(
+        state__in=PUBLIC_STATES, starts_at__gte=start, starts_at__lt=stop
+    )
+    return by_child(rows, "region_id", prefix, Count("id"))

@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from wenming.core import checks  # noqa: F401  (registers the system checks)
+        from wenming.core import (
+            checks,  # noqa: F401  (registers the system checks)
+            registry,
+        )
+
+        # Every app's domain.py declares what it offers (menu, home, figures, 我的 …).
+        registry.autodiscover()

@@ -5,8 +5,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from wenming.core.access import has_perm, roles_of
-from wenming.core.roles import Perm, Role
+from wenming.core.access import roles_of
+from wenming.core.home import menu_for
+from wenming.core.roles import Role
 
 ELDERLY_COOKIE = "wenming_elderly"
 # Whether the logged-in user has a volunteer record (the navbar's 我的 link), kept in
@@ -34,23 +35,12 @@ def is_volunteer(request: HttpRequest, user: Any) -> bool:
 def site(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None else set()
-    nav = {
-        "network": has_perm(user, Perm.NETWORK_VIEW),
-        "volunteers": has_perm(user, Perm.VOLUNTEER_VIEW),
-        "audit": has_perm(user, Perm.AUDIT_VIEW) or bool(user and user.is_authenticated),
-        "admin_site": has_perm(user, Perm.ADMIN_SITE),
-        "open311": has_perm(user, Perm.GRANTS_MANAGE),
-        "certificates": has_perm(user, Perm.ACTIVITY_VIEW),
-        "me": is_volunteer(request, user),
-        "demands": has_perm(user, Perm.DEMAND_VIEW),
-        "tasks": is_volunteer(request, user),
-        "households": has_perm(user, Perm.HOUSEHOLD_VIEW),
-    }
-    # Staff pages sit in one 管理 menu, so the bar fits a laptop screen.
-    nav["staff"] = any(nav[k] for k in ("network", "volunteers", "certificates", "admin_site"))
+    menu = menu_for(user, is_volunteer=is_volunteer(request, user))
     return {
         "elderly_mode": request.COOKIES.get(ELDERLY_COOKIE) == "1",
-        "nav": nav,
+        "menu": menu,
+        # Which entries the actor sees, by key, for pages that adapt (nav.demands_manage).
+        "nav": dict.fromkeys(menu.keys, True),
         "my_roles": [Role(r).label for r in sorted(roles)],
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
         "login_ip_window_minutes": round(settings.LOGIN_IP_WINDOW / 60),

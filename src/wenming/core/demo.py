@@ -1,4 +1,5 @@
-"""Demo data: each domain registers a seed; `wenming demo_load` runs them in order.
+"""Demo data: each domain declares its seeds (core.registry); `wenming demo_load`
+runs them in order.
 
 Every seed is idempotent (running it twice changes nothing) and returns how many rows
 it created, so that the loader can say what it did."""
@@ -18,22 +19,16 @@ class Seed:
     run: Callable[[], dict[str, int]]
 
 
-_SEEDS: dict[str, Seed] = {}
-
-
-def register_seed(seed: Seed) -> None:
-    _SEEDS[seed.name] = seed
-
-
 def demo_load() -> dict[str, dict[str, int]]:
     """Run every registered seed (each is idempotent). What they write is audited as
     demo data, not as the demo person a seed acts as."""
+    from wenming.core import registry
     from wenming.core.audit import demo_seeding
 
     results = {}
     token = demo_seeding.set(True)
     try:
-        for seed in sorted(_SEEDS.values(), key=lambda s: (s.order, s.name)):
+        for seed in registry.seeds():
             with transaction.atomic():
                 results[seed.name] = seed.run()
     finally:

@@ -1,7 +1,6 @@
-"""What each domain offers the home page: counters of the actor's scope.
-
-Domains register counters in their AppConfig.ready(), so that the home page never
-reaches into other domains' models (the decidim way)."""
+"""What each domain offers the home page and the menu: counters of the actor's scope,
+big buttons by role, menu entries. Domains declare them in their `domain.py`
+(`core.registry`), so that the home page never reaches into other domains' models."""
 
 from __future__ import annotations
 
@@ -25,16 +24,11 @@ class HomeCounter:
     order: int = 100
 
 
-_COUNTERS: dict[str, HomeCounter] = {}
-
-
-def register_counter(counter: HomeCounter) -> None:
-    _COUNTERS[counter.key] = counter
-
-
 def counters_for(actor: Any) -> list[tuple[HomeCounter, int]]:
+    from wenming.core import registry
+
     result = []
-    for counter in sorted(_COUNTERS.values(), key=lambda c: (c.order, c.key)):
+    for counter in registry.home_counters():
         if has_perm(actor, counter.perm):
             result.append((counter, counter.count(actor)))
     return result
@@ -67,23 +61,55 @@ class HomeAction:
         return reverse(name) + (sep + rest if sep else "")
 
 
-_ACTIONS: dict[str, HomeAction] = {}
+def in_audience(actor: Any, audience: str, *, is_volunteer: bool) -> bool:
+    """Whether the actor is among `audience`: ANYONE, EVERYONE (signed in), VOLUNTEER,
+    or the holders of a Perm somewhere."""
+    from wenming.core.registry import ANYONE
 
-
-def register_action(action: HomeAction) -> None:
-    _ACTIONS[action.key] = action
+    if audience == ANYONE:
+        return True
+    if audience == EVERYONE:
+        return bool(getattr(actor, "is_authenticated", False))
+    if audience == VOLUNTEER:
+        return is_volunteer
+    return has_perm(actor, Perm(audience))
 
 
 def actions_for(actor: Any, *, is_volunteer: bool) -> list[HomeAction]:
     """The actor's home buttons: theirs as a resident, as a volunteer, and as staff."""
+    from wenming.core import registry
+
+    return [
+        action
+        for action in registry.home_actions()
+        if in_audience(actor, action.audience, is_volunteer=is_volunteer)
+    ]
+
+
+@dataclass(frozen=True)
+class Menu:
+    main: list[Any]
+    manage: list[Any]
+    # Whether 管理 is a drop-down: only when it holds more than everyone's entries.
+    manage_dropdown: bool
+    keys: frozenset[str]
+
+
+def menu_for(actor: Any, *, is_volunteer: bool) -> Menu:
+    """The menu entries the actor sees, from every registered domain."""
+    from wenming.core import registry
+
     shown = []
-    for action in sorted(_ACTIONS.values(), key=lambda a: (a.order, a.key)):
-        if action.audience == EVERYONE:
-            ok = bool(getattr(actor, "is_authenticated", False))
-        elif action.audience == VOLUNTEER:
-            ok = is_volunteer
-        else:
-            ok = has_perm(actor, Perm(action.audience))
-        if ok:
-            shown.append(action)
-    return shown
+    for entry in registry.menu_entries():
+        if not in_audience(actor, entry.audience, is_volunteer=is_volunteer):
+            continue
+        if entry.unless and in_audience(actor, entry.unless, is_volunteer=is_volunteer):
+            continue
+        shown.append(entry)
+    manage = [e for e in shown if e.section == registry.MANAGE]
+    return Menu(
+        main=[e for e in shown if e.section == registry.MAIN],
+        manage=manage,
+        manage_dropdown=any(e.audience not in (EVERYONE, registry.ANYONE) for e in manage),
+        keys=frozenset(e.key for e in shown),
+    )

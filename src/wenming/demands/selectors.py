@@ -17,7 +17,9 @@ from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import grants_of, in_scope, scope_q, scoped, subtree_q
 from wenming.core.errors import NotFound
+from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
+from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.demands import services
 from wenming.demands.models import (
@@ -364,3 +366,17 @@ def order_form_initial(*, actor: Any) -> dict[str, str]:
     if village:
         initial["region_code"] = village
     return initial
+
+
+def orders_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Orders placed in the period, by the resident's village."""
+    start, stop = period.bounds()
+    rows = Order.objects.filter(requested_at__gte=start, requested_at__lt=stop)
+    return by_child(rows, "region_id", prefix, Count("id"))
+
+
+def completed_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Orders served (completed, rated or not) in the period, by the resident's village."""
+    start, stop = period.bounds()
+    rows = Order.objects.filter(completed_at__gte=start, completed_at__lt=stop)
+    return by_child(rows, "region_id", prefix, Count("id"))

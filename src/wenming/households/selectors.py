@@ -21,7 +21,9 @@ from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, prefixes_for, scope_q, scoped, subtree_q
 from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
+from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.households.models import (
     Assignment,
@@ -528,3 +530,10 @@ def manage_roots(actor: Any) -> list[str]:
 
 def view_roots(actor: Any) -> list[str]:
     return [rc.normalize(p) for p in prefixes_for(actor, Perm.HOUSEHOLD_VIEW)]
+
+
+def events_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Events of the ten (十必联) reported in the period, by the household's village."""
+    start, stop = period.bounds()
+    rows = HouseholdEvent.objects.filter(reported_at__gte=start, reported_at__lt=stop)
+    return by_child(rows, "region_id", prefix, Count("id"))

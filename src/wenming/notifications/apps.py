@@ -6,9 +6,3 @@ class NotificationsConfig(AppConfig):
     name = "wenming.notifications"
     label = "notifications"
     verbose_name = _("消息通知")
-
-    def ready(self) -> None:
-        from wenming.core.models import VERB_LABELS
-        from wenming.notifications import services
-
-        VERB_LABELS.update(services.AUDIT_VERBS)

@@ -6,9 +6,3 @@ class Open311Config(AppConfig):
     name = "wenming.open311"
     label = "open311"
     verbose_name = _("Open311 接口")
-
-    def ready(self) -> None:
-        from wenming.core.models import VERB_LABELS
-        from wenming.open311 import services
-
-        VERB_LABELS.update(services.AUDIT_VERBS)

@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -15,6 +15,8 @@ from wenming.activities.models import Activity, SignUp, SignUpState
 from wenming.core.access import in_scope, scope_q
 from wenming.core.audit import column_sql
 from wenming.core.errors import NotFound
+from wenming.core.figures import by_child
+from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.records.models import (
     Attendance,
@@ -223,3 +225,13 @@ def correction_get(*, actor: Any, correction_id: int) -> CorrectionRequest:
         raise NotFound(_("找不到该更正申请。"))
     record_get(actor=actor, record_id=correction.record_id)
     return correction
+
+
+def hours_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Confirmed service hours dated in the period, by the region of the record's unit
+    (corrections are negative entries, so they count)."""
+    rows = ServiceRecord.objects.filter(
+        status=RecordStatus.CONFIRMED, date__gte=period.start, date__lte=period.end
+    )
+    minutes = by_child(rows, "region_id", prefix, Sum("minutes"))
+    return {code: round(value / 60, 1) for code, value in minutes.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -14,7 +14,9 @@ from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
 from wenming.core.access import scoped, subtree_q
 from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
+from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.volunteers.models import MembershipStatus, Volunteer, VolunteerStatus
 from wenming.volunteers.teams import team_count
@@ -210,3 +212,10 @@ def prefixes_for_view(actor: Any) -> list[str]:
     from wenming.core.access import prefixes_for
 
     return prefixes_for(actor, Perm.VOLUNTEER_VIEW)
+
+
+def registered_by_child(prefix: str, period: Period) -> dict[str, float]:
+    """Registered (active) volunteers by child region, registered by the period's end."""
+    _start, stop = period.bounds()
+    rows = Volunteer.objects.filter(status=VolunteerStatus.ACTIVE, created_at__lt=stop)
+    return by_child(rows, "region_id", prefix, Count("id"))

@@ -16,6 +16,7 @@ from wenming.core.access import has_perm, in_scope, prefixes_for
 from wenming.core.context_processors import remember_volunteer
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
+from wenming.core.registry import panels_for as me_panels
 from wenming.core.roles import Perm
 from wenming.volunteers import permissions, selectors, services
 from wenming.volunteers.forms import (
@@ -28,7 +29,7 @@ from wenming.volunteers.forms import (
     volunteer_filters,
 )
 from wenming.volunteers.models import Availability, IdType, Skill, Volunteer, VolunteerStatus
-from wenming.volunteers.teams import memberships_of, team_choices
+from wenming.volunteers.teams import team_choices
 
 SENSITIVE = ("password", "id_number", "phone", "guardian_phone")
 
@@ -305,10 +306,6 @@ def me(request: HttpRequest) -> HttpResponse:
             return redirect("volunteers:me")
     slots = dict(Availability.choices)
     availability = [slots[s] for s in volunteer.availability if s in slots]
-    from wenming.activities.selectors import my_signups  # the page 我的 shows them
-    from wenming.activities.views import my_calendar_context
-    from wenming.households.selectors import contact_of_user
-
     return render(
         request,
         "volunteers/me.html",
@@ -316,9 +313,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "v": volunteer,
             "form": form,
             "availability": availability,
-            "memberships": list(memberships_of(volunteer=volunteer)[:50]),
-            "my_signups": list(my_signups(actor=request.user)[:10]),
-            "household_contact": contact_of_user(request.user),
-            **my_calendar_context(request),
+            # Every domain's card on this page (core.registry), in their order.
+            "panels": me_panels(request, volunteer),
         },
     )
