@@ -104,6 +104,30 @@ def test_the_bar_renders_the_registry(cast, login):
     assert 'id="nav-manage"' not in html and 'id="nav-tasks"' in html
 
 
+def _ancestor_ids(html: str) -> dict[str, set[str]]:
+    """For each element id, the ids of the elements it sits in."""
+    from html.parser import HTMLParser
+
+    void = {"input", "br", "img", "meta", "link", "hr", "source"}
+    stack: list[str] = []
+    found: dict[str, set[str]] = {}
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            element_id = dict(attrs).get("id") or ""
+            if element_id:
+                found[element_id] = {i for i in stack if i}
+            if tag not in void:
+                stack.append(element_id)
+
+        def handle_endtag(self, tag):
+            if tag not in void and stack:
+                stack.pop()
+
+    Parser().feed(html)
+    return found
+
+
 def test_me_page_shows_each_domains_panel(cast, login):
     user = volunteer_user(cast.station_admin, 1)
     html = login(user).get("/volunteers/me/").content.decode()
@@ -112,6 +136,12 @@ def test_me_page_shows_each_domains_panel(cast, login):
     assert 'id="my-calendar"' in html
     # Only a household contact person gets the 包挂户 card.
     assert 'id="my-households-card"' not in html
+    # Each card holds its own link and no other card (the templates close what they open).
+    parents = _ancestor_ids(html)
+    assert "my-records-card" in parents["my-records-link"]
+    assert "my-certificates-card" in parents["my-certificates-link"]
+    assert "my-records-card" not in parents["my-certificates-card"]
+    assert not {"my-teams", "my-activities"} & parents["me-form"]
     keys = [p.key for p in registry.me_panels()]
     assert keys == ["teams", "households", "records", "certificates", "activities", "calendar"]
 
