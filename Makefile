@@ -25,6 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports  # the layers (pyproject.toml [tool.importlinter])
 
 typecheck: $(STAMP)
 	WENMING_TESTING=1 $(BIN)/mypy src

@@ -142,7 +142,7 @@ def test_me_page_shows_each_domains_panel(cast, login):
     assert "my-certificates-card" in parents["my-certificates-link"]
     assert "my-records-card" not in parents["my-certificates-card"]
     assert not {"my-teams", "my-activities"} & parents["me-form"]
-    keys = [p.key for p in registry.me_panels()]
+    keys = [p.key for p in registry.panels(registry.ME_PAGE)]
     assert keys == ["teams", "households", "records", "certificates", "activities", "calendar"]
 
 

@@ -21,6 +21,7 @@ from wenming.households.models import (
     ReportChannel,
     Visit,
 )
+from wenming.households.policy import policy_for
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,7 @@ def test_settings_page_saves_the_policy(cast, login):
     data |= {"hours_emergency": "1", "days_empty_nest": "5"}
     response = client.post("/households/settings/", data)
     assert response.status_code == 302
-    policy = services.policy_for(VILLAGE)
+    policy = policy_for(VILLAGE)
     assert policy.assignment_limit == 8
     assert policy.response_hours["emergency"] == 1
     assert policy.cadence_days == {"empty_nest": 5}

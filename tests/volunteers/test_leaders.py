@@ -9,8 +9,8 @@ import pytest
 from tests.demands.helpers import team_with_leader
 from tests.records.helpers import END, START, activity, signed_up_volunteer, state, token
 from wenming.core.errors import Forbidden, NotFound
-from wenming.demands import services as demands
 from wenming.demands.notify import team_leaders
+from wenming.demands.permissions import grabbable_order_ids
 from wenming.records import services as records
 from wenming.records.models import ServiceRecord
 from wenming.volunteers.leaders import leads_team
@@ -43,5 +43,5 @@ def test_a_deactivated_teams_leader_confirms_nothing(led):
     with pytest.raises((Forbidden, NotFound)):
         records.record_confirm(actor=leader, record=record)
     assert state() == before
-    assert demands.led_team_ids(leader) == set()
+    assert grabbable_order_ids(leader) == set()
     assert team_leaders(team.pk) == []

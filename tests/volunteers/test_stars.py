@@ -10,9 +10,10 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.models import AuditEvent
 from wenming.core.roles import Role
 from wenming.volunteers import services
+from wenming.volunteers import stars as star_rules
 from wenming.volunteers.models import StarPolicy, Volunteer
 
-DEFAULT = services.DEFAULT_STAR_HOURS
+DEFAULT = star_rules.DEFAULT_STAR_HOURS
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ DEFAULT = services.DEFAULT_STAR_HOURS
     ],
 )
 def test_star_level_for(minutes, level):
-    assert services.star_level_for(minutes, DEFAULT) == level
+    assert star_rules.star_level_for(minutes, DEFAULT) == level
 
 
 def set_minutes(volunteer: Volunteer, hours: float) -> None:
@@ -90,9 +91,9 @@ def test_nested_deeper_policy_wins(cast, people):
     )
     # 贾汪区 keeps its own policy; 泉山区 takes the province's.
     assert stars() == {"志愿者1": 2, "志愿者2": 5, "志愿者3": 0, "志愿者4": 1}
-    assert services.star_thresholds_for("320305005204") == (10, 20, 30, 40, 50)
-    assert services.star_thresholds_for("320311001001") == (24, 500, 600, 700, 800)
-    assert services.star_thresholds_for("330000000000") == DEFAULT
+    assert star_rules.star_thresholds_for("320305005204") == (10, 20, 30, 40, 50)
+    assert star_rules.star_thresholds_for("320311001001") == (24, 500, 600, 700, 800)
+    assert star_rules.star_thresholds_for("330000000000") == DEFAULT
 
 
 @pytest.mark.parametrize(

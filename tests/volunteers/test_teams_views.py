@@ -156,13 +156,14 @@ def test_detail_lists_the_teams_public_activities_newest_first(cast, net, crew, 
 
 def test_detail_caps_the_activities_and_links_to_the_rest(cast, net, crew, login):
     from tests.activities.helpers import make_activity
-    from wenming.volunteers.team_views import TEAM_ACTIVITIES_SHOWN
+    from wenming.activities.domain import TEAM_ACTIVITIES_SHOWN
 
     for n in range(TEAM_ACTIVITIES_SHOWN + 1):
         make_activity(cast.county_admin, net.station, "finished", title=f"活动{n}",
                       team_id=crew.team.pk)  # fmt: skip
     response = login(crew.member).get(url(crew))
-    assert len(response.context["activities"]) == TEAM_ACTIVITIES_SHOWN
+    (card,) = [p for p in response.context["panels"] if p.key == "activities"]
+    assert len(card.context["activities"]) == TEAM_ACTIVITIES_SHOWN
     assert "查看本队全部活动" in response.content.decode()
 
 

@@ -16,12 +16,34 @@ from wenming.activities.demo import (
 from wenming.activities.views import my_calendar_context
 from wenming.core.demo import Seed
 from wenming.core.home import EVERYONE, VOLUNTEER, HomeAction
-from wenming.core.registry import ANYONE, Domain, Figure, MenuEntry, MePanel, register
+from wenming.core.registry import (
+    ANYONE,
+    ME_PAGE,
+    TEAM_PAGE,
+    Domain,
+    Figure,
+    MenuEntry,
+    Panel,
+    register,
+)
 from wenming.core.roles import Perm
 
 
 def _signups_panel(request: HttpRequest, volunteer: Any) -> dict[str, Any]:
     return {"my_signups": list(selectors.my_signups(actor=request.user)[:10])}
+
+
+TEAM_ACTIVITIES_SHOWN = 10
+
+
+def _team_panel(request: HttpRequest, team: Any) -> dict[str, Any]:
+    """The team's published activities, latest first, on the team's page."""
+    activities = list(selectors.team_activities(team_id=team.pk)[: TEAM_ACTIVITIES_SHOWN + 1])
+    return {
+        "team": team,
+        "activities": activities[:TEAM_ACTIVITIES_SHOWN],
+        "more_activities": len(activities) > TEAM_ACTIVITIES_SHOWN,
+    }
 
 
 def _calendar_panel(request: HttpRequest, volunteer: Any) -> dict[str, Any]:
@@ -57,9 +79,10 @@ DOMAIN = register(
             Seed("checkin_today", 80, seed_checkin_today),
         ),
         verbs={**selectors.AUDIT_VERBS, DEMO_VERB: DEMO_VERB_LABEL},
-        me_panels=(
-            MePanel("activities", "activities/me/signups.html", _signups_panel, 50),
-            MePanel("calendar", "activities/me/calendar.html", _calendar_panel, 60),
+        panels=(
+            Panel(ME_PAGE, "activities", "activities/me/signups.html", _signups_panel, 50),
+            Panel(ME_PAGE, "calendar", "activities/me/calendar.html", _calendar_panel, 60),
+            Panel(TEAM_PAGE, "activities", "activities/team/activities.html", _team_panel, 50),
         ),
     )
 )  # fmt: skip

@@ -37,13 +37,13 @@ from wenming.activities.models import (
     SignUpState,
     WorkItem,
 )
+from wenming.activities.permissions import can_organise
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, in_scope, require
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
 from wenming.network.models import Region
-from wenming.records.services import can_organise
 from wenming.volunteers.own import volunteer_of
 
 

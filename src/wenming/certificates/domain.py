@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wenming.certificates import selectors
 from wenming.certificates.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_certificates
 from wenming.core.demo import Seed
-from wenming.core.registry import MANAGE, Domain, MenuEntry, MePanel, register
+from wenming.core.registry import MANAGE, ME_PAGE, Domain, MenuEntry, Panel, register
 from wenming.core.roles import Perm
 
 
@@ -26,8 +26,9 @@ DOMAIN = register(
         ),
         seeds=(Seed("certificates", 60, seed_certificates),),
         verbs={**selectors.AUDIT_VERBS, DEMO_VERB: DEMO_VERB_LABEL},
-        me_panels=(
-            MePanel("certificates", "certificates/me/certificates.html", _certificates_panel, 40),
+        panels=(
+            Panel(ME_PAGE, "certificates", "certificates/me/certificates.html",
+                  _certificates_panel, 40),
         ),
     )
 )  # fmt: skip

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from wenming.core import tenancy
 from wenming.core.errors import Forbidden, NotFound
 from wenming.core.regions import CODE_LENGTH, prefix_of
 from wenming.core.roles import ROLE_PERMS, Perm
-
-if TYPE_CHECKING:
-    from wenming.accounts.models import User
 
 M = TypeVar("M", bound=models.Model)
 
@@ -41,11 +39,7 @@ def grants_of(actor: Any) -> list[Grant]:
         return []
     cached = getattr(actor, _CACHE_ATTR, None)
     if cached is None:
-        from wenming.network.models import RoleGrant
-
-        rows = RoleGrant.objects.filter(user_id=actor.pk, revoked_at__isnull=True).values_list(
-            "role", "region_id"
-        )
+        rows = tenancy.current().grants_of_user(actor.pk)
         cached = [Grant(role, code, prefix_of(code)) for role, code in rows]
         setattr(actor, _CACHE_ATTR, cached)
     return cached
@@ -123,7 +117,7 @@ def require(actor: Any, perm: Perm, region_code: str, *, view_perm: Perm) -> Non
     raise NotFound(_("找不到该对象，或它不在您的管辖范围内。"))
 
 
-def actor_label(actor: User | None) -> str:
+def actor_label(actor: Any) -> str:
     if actor is None:
         return "系统"
     return f"{actor.name} (#{actor.pk})"

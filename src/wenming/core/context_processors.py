@@ -5,8 +5,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from wenming.core import registry
 from wenming.core.access import roles_of
-from wenming.core.home import menu_for
+from wenming.core.home import VOLUNTEER, menu_for
 from wenming.core.roles import Role
 
 ELDERLY_COOKIE = "wenming_elderly"
@@ -25,9 +26,7 @@ def is_volunteer(request: HttpRequest, user: Any) -> bool:
         return False
     known = request.session.get(VOLUNTEER_SESSION_KEY)
     if known is None:  # a session from before the flag existed: look once
-        from wenming.volunteers.models import Volunteer
-
-        known = Volunteer.objects.filter(user_id=user.pk).exists()
+        known = registry.audience_test(VOLUNTEER)(user)
         request.session[VOLUNTEER_SESSION_KEY] = known
     return bool(known)
 

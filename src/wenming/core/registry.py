@@ -15,7 +15,7 @@ A domain declares:
 - `exports`: the spreadsheets it offers;
 - `seeds`: its demo data (`core.demo.Seed`);
 - `verbs`: the labels of its audit verbs;
-- `me_panels`: cards on the volunteer's 我的 page;
+- `panels`: cards on other domains' pages (the volunteer's 我的, a team's page);
 - `grants`: which roles get which of its permissions (added to `core.roles.ROLE_PERMS`).
 """
 
@@ -121,11 +121,18 @@ class Export:
     perm: Perm
 
 
-@dataclass(frozen=True)
-class MePanel:
-    """A card on the volunteer's 我的 page. `context(request, volunteer)` returns the
-    template's context, or None to leave the card out."""
+# Pages that show other domains' cards, and what their `context` callables receive.
+ME_PAGE = "me"  # the volunteer's 我的: context(request, volunteer)
+TEAM_PAGE = "team"  # a service team's page: context(request, team)
 
+
+@dataclass(frozen=True)
+class Panel:
+    """A card a domain adds to another domain's page (`ME_PAGE`, `TEAM_PAGE`).
+    `context(request, subject)` returns the template's context (read there as `p`), or
+    None to leave the card out."""
+
+    page: str
     key: str
     template: str
     context: Callable[[HttpRequest, Any], dict[str, Any] | None]
@@ -143,8 +150,11 @@ class Domain:
     exports: tuple[Export, ...] = ()
     seeds: tuple[Seed, ...] = ()
     verbs: Mapping[str, str | Promise] = field(default_factory=dict)
-    me_panels: tuple[MePanel, ...] = ()
+    panels: tuple[Panel, ...] = ()
     grants: Mapping[str, frozenset[Perm]] = field(default_factory=dict)
+    # Audiences the domain defines: who counts as one (e.g. VOLUNTEER: has a volunteer
+    # record). The menu and home page remember the answer in the session.
+    audiences: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
 
 
 _DOMAINS: dict[str, Domain] = {}
@@ -158,7 +168,7 @@ def register(domain: Domain) -> Domain:
     for kind, keys in (
         ("menu", [m.key for m in domain.menu]),
         ("figure", [f.key for f in domain.figures]),
-        ("panel", [p.key for p in domain.me_panels]),
+        ("panel", [f"{p.page}.{p.key}" for p in domain.panels]),
     ):
         for key in keys:
             for other in _DOMAINS.values():
@@ -175,8 +185,10 @@ def _keys(domain: Domain, kind: str) -> set[str]:
     items: tuple[Any, ...] = {
         "menu": domain.menu,
         "figure": domain.figures,
-        "panel": domain.me_panels,
+        "panel": domain.panels,
     }[kind]
+    if kind == "panel":
+        return {f"{item.page}.{item.key}" for item in items}
     return {item.key for item in items}
 
 
@@ -232,8 +244,15 @@ def seeds() -> list[Seed]:
     return sorted((s for d in domains() for s in d.seeds), key=lambda s: (s.order, s.name))
 
 
-def me_panels() -> list[MePanel]:
-    return _sorted(p for d in domains() for p in d.me_panels)
+def audience_test(audience: str) -> Callable[[Any], bool]:
+    for domain in domains():
+        if audience in domain.audiences:
+            return domain.audiences[audience]
+    raise KeyError(audience)
+
+
+def panels(page: str) -> list[Panel]:
+    return _sorted(p for d in domains() for p in d.panels if p.page == page)
 
 
 @dataclass(frozen=True)
@@ -243,11 +262,11 @@ class ShownPanel:
     context: dict[str, Any]
 
 
-def panels_for(request: HttpRequest, volunteer: Any) -> list[ShownPanel]:
-    """The 我的 page's cards for this volunteer: each domain's that has something."""
+def panels_for(page: str, request: HttpRequest, subject: Any) -> list[ShownPanel]:
+    """A page's cards from every domain that has something to show for `subject`."""
     shown = []
-    for panel in me_panels():
-        context = panel.context(request, volunteer)
+    for panel in panels(page):
+        context = panel.context(request, subject)
         if context is not None:
             shown.append(ShownPanel(panel.key, panel.template, context))
     return shown

@@ -11,10 +11,12 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from wenming.core.access import grants_of, has_perm
+from wenming.core import tenancy
+from wenming.core.access import grants_of, has_perm, prefixes_for
 from wenming.core.context_processors import ELDERLY_COOKIE, is_volunteer
 from wenming.core.home import actions_for, counters_for
 from wenming.core.paging import paginate, querystring_without_page
+from wenming.core.regions import CODE_LENGTH
 from wenming.core.roles import Perm, Role
 from wenming.core.selectors import AUDIT_VERBS, audit_list
 
@@ -25,17 +27,15 @@ PERSONAL_ROLES = {Role.VOLUNTEER, Role.RESIDENT}
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "core/landing.html")
-    from wenming.network.selectors import scope_regions
-
     grants = grants_of(request.user)
     staff = any(g.role not in PERSONAL_ROLES for g in grants)
     context = {
         "actions": actions_for(request.user, is_volunteer=is_volunteer(request, request.user)),
         "counters": counters_for(request.user),
         "grants": [(Role(g.role).label, g.region_code) for g in grants],
-        "scope_regions": scope_regions(actor=request.user)
-        if has_perm(request.user, Perm.NETWORK_VIEW)
-        else [],
+        "scope_regions": tenancy.current().region_names(
+            p.ljust(CODE_LENGTH, "0") for p in prefixes_for(request.user, Perm.NETWORK_VIEW)
+        ),
         # Staff keep their recent actions; a resident's or volunteer's home page leads
         # to what they do instead (the audit filter is staff's tool).
         "recent": list(audit_list(actor=request.user, mine=True).select_related(None)[:5])

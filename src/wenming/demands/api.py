@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from wenming.core.api import ErrorOut, Paging
 from wenming.core.middleware import client_ip
-from wenming.demands import ranking, selectors, services
+from wenming.demands import permissions, ranking, selectors, services
 from wenming.demands.models import MenuItem, Order, OrderEvent
 
 router = Router(tags=["demands"])
@@ -386,7 +386,7 @@ def get_order(request: HttpRequest, order_id: int) -> object:
 def list_candidates(request: HttpRequest, order_id: int) -> object:
     """Ranked dispatch candidates with each factor's points and reason."""
     order = selectors.staff_order(actor=request.user, order_id=order_id)
-    services.require_manager(request.user, order)
+    permissions.require_manager(request.user, order)
     return [
         CandidateOut(
             kind=c.kind,

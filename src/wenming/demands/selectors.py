@@ -21,7 +21,6 @@ from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
 from wenming.core.registry import Period
 from wenming.core.roles import Perm
-from wenming.demands import services
 from wenming.demands.models import (
     DONE_STATES,
     MenuItem,
@@ -30,7 +29,9 @@ from wenming.demands.models import (
     OrderPhoto,
     OrderState,
 )
+from wenming.demands.permissions import grabbable_order_ids, require_view
 from wenming.network.models import Region, Unit
+from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import MembershipStatus, Team, Volunteer, VolunteerStatus
 
 AUDIT_VERBS = {
@@ -63,7 +64,7 @@ def menu_for_village(region_code: str) -> list[tuple[Region, list[MenuItem]]]:
     the town's and the county's, nearest first. Two queries."""
     if not rc.is_valid(region_code) or rc.level_of(region_code) != rc.Level.VILLAGE:
         return []
-    codes = services.menu_regions(region_code)
+    codes = menu_regions(region_code)
     regions = Region.objects.in_bulk(codes)
     items = (
         MenuItem.objects.filter(region_id__in=codes, is_active=True, unit__is_active=True)
@@ -146,7 +147,7 @@ def staff_order(*, actor: Any, order_id: int) -> Order:
     )
     if order is None:
         raise NotFound(_("找不到该订单。"))
-    services.require_view(actor, order)
+    require_view(actor, order)
     return order
 
 
@@ -169,12 +170,12 @@ def photo_for(*, actor: Any, photo_id: int) -> OrderPhoto:
 def my_tasks(*, actor: Any) -> dict[str, list[Order]]:
     """For a team leader or volunteer: orders dispatched to them, being served by them,
     and open ones their teams may grab."""
-    teams = services.led_team_ids(actor)
+    teams = set(teams_led_by(actor))
     mine = Q(assigned_team_id__in=teams)
     if getattr(actor, "is_authenticated", False):
         mine |= Q(assigned_volunteer__user_id=actor.pk)
     base = Order.objects.select_related("region", "unit", "assigned_team", "menu_item")
-    grab_ids = services.grabbable_order_ids(actor)
+    grab_ids = grabbable_order_ids(actor)
     return {
         "dispatched": list(base.filter(mine, state=OrderState.DISPATCHED).order_by("respond_by")),
         "taken": list(base.filter(mine, state=OrderState.TAKEN).order_by("complete_by")),
@@ -184,7 +185,7 @@ def my_tasks(*, actor: Any) -> dict[str, list[Order]]:
 
 
 def led_teams(actor: Any) -> QuerySet[Team]:
-    return Team.objects.filter(pk__in=services.led_team_ids(actor)).order_by("name")
+    return Team.objects.filter(pk__in=set(teams_led_by(actor))).order_by("name")
 
 
 def team_members(order: Order) -> list[Volunteer]:
@@ -380,3 +381,15 @@ def completed_by_child(prefix: str, period: Period) -> dict[str, float]:
     start, stop = period.bounds()
     rows = Order.objects.filter(completed_at__gte=start, completed_at__lt=stop)
     return by_child(rows, "region_id", prefix, Count("id"))
+
+
+def menu_regions(region_code: str) -> list[str]:
+    """The region codes whose menus a resident of a village sees: the village, its
+    town and its county."""
+    codes = [region_code]
+    ancestors = rc.ancestors_of(region_code)
+    for code in reversed(ancestors):
+        if rc.level_of(code) < rc.Level.COUNTY:
+            break
+        codes.append(code)
+    return codes

@@ -33,7 +33,7 @@ from wenming.activities.models import Subcategory, WorkItem
 from wenming.activities.services import PHOTO_MAX_BYTES, _photo_encoded
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import in_scope, require, subtree_q
+from wenming.core.access import require
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolations
 from wenming.core.roles import Perm
@@ -53,6 +53,15 @@ from wenming.demands.models import (
     OrderState,
     PhotoKind,
     RequestKind,
+)
+from wenming.demands.permissions import (
+    can_manage,
+    eligible_teams,
+    grabbable_order_ids,
+    is_assignee,
+    require_assignee,
+    require_manager,
+    require_view,
 )
 from wenming.network.models import Region, Unit, UnitKind
 from wenming.records.hours import daily_capped
@@ -151,96 +160,6 @@ def _refuse(order: Order, transition: Transition) -> RuleViolation:
         % {"state": order.get_state_display(), "action": transition.label},
         code="bad_state",
     )
-
-
-# ---------------------------------------------------------------- who may do what
-
-
-def require_view(actor: Any, order: Order) -> None:
-    """Outsiders (neither the order's village nor its unit in their scope) get 404."""
-    if in_scope(actor, Perm.DEMAND_VIEW, order.region_id) or in_scope(
-        actor, Perm.DEMAND_VIEW, order.unit.region_id
-    ):
-        return
-    if is_assignee(actor, order) or order.pk in grabbable_order_ids(actor, [order.pk]):
-        return
-    raise NotFound(_("找不到该订单，或它不在您的管辖范围内。"))
-
-
-def can_manage(actor: Any, order: Order) -> bool:
-    return in_scope(actor, Perm.DEMAND_MANAGE, order.unit.region_id)
-
-
-def require_manager(actor: Any, order: Order) -> None:
-    """Staff over the unit the order has landed on; viewers are read-only (403)."""
-    require_view(actor, order)
-    if not can_manage(actor, order):
-        raise Forbidden(_("只有受理单位的工作人员可以处理该订单。"))
-
-
-def led_team_ids(actor: Any) -> set[int]:
-    """The teams the actor leads (active leader memberships)."""
-    return set(teams_led_by(actor))
-
-
-def is_assignee(actor: Any, order: Order) -> bool:
-    if not getattr(actor, "is_authenticated", False):
-        return False
-    if order.assigned_team_id is not None:
-        return order.assigned_team_id in led_team_ids(actor)
-    if order.assigned_volunteer_id is not None:
-        return Volunteer.objects.filter(pk=order.assigned_volunteer_id, user_id=actor.pk).exists()
-    return False
-
-
-def _require_assignee(actor: Any, order: Order) -> None:
-    if is_assignee(actor, order):
-        return
-    require_manager(actor, order)
-
-
-def eligible_teams(order: Order) -> Any:
-    """Teams that may grab an order: the menu item's providing teams, or (for a free
-    request, or a menu item without teams) the active teams under the order's unit."""
-    if order.menu_item_id is not None:
-        teams = Team.objects.filter(
-            pk__in=MenuItem.teams.through.objects.filter(menuitem_id=order.menu_item_id).values(
-                "team_id"
-            ),
-            is_active=True,
-        )
-        if teams.exists():
-            return teams
-    prefix = rc.prefix_of(order.unit.region_id)
-    return Team.objects.filter(subtree_q("region", prefix), is_active=True)
-
-
-def grabbable_order_ids(actor: Any, order_ids: Sequence[int] | None = None) -> set[int]:
-    """Open orders (state open) that a team the actor leads may grab: the same rule as
-    `eligible_teams`, for many orders in three queries."""
-    led = led_team_ids(actor)
-    if not led:
-        return set()
-    regions = list(
-        Team.objects.filter(pk__in=led, is_active=True).values_list("region_id", flat=True)
-    )
-    orders = Order.objects.filter(state=S.OPEN)
-    if order_ids is not None:
-        orders = orders.filter(pk__in=order_ids)
-    rows = list(orders.values_list("pk", "menu_item_id", "unit__region_id"))
-    providers: dict[int, set[int]] = {}
-    for item_id, team_id in MenuItem.teams.through.objects.filter(
-        menuitem_id__in=[r[1] for r in rows if r[1]], team__is_active=True
-    ).values_list("menuitem_id", "team_id"):
-        providers.setdefault(item_id, set()).add(team_id)
-    result = set()
-    for pk, item_id, unit_region in rows:
-        if item_id in providers:
-            if providers[item_id] & led:
-                result.add(pk)
-        elif any(r.startswith(rc.prefix_of(unit_region)) for r in regions):
-            result.add(pk)
-    return result
 
 
 def allowed_actions(actor: Any, order: Order) -> list[Transition]:
@@ -526,18 +445,6 @@ def landing_unit(region_code: str) -> Unit:
         if code in units:
             return units[code]
     raise RuleViolation(_("您所在的村（社区）尚未开通点单服务。"), field="region_code")
-
-
-def menu_regions(region_code: str) -> list[str]:
-    """The region codes whose menus a resident of a village sees: the village, its
-    town and its county."""
-    codes = [region_code]
-    ancestors = rc.ancestors_of(region_code)
-    for code in reversed(ancestors):
-        if rc.level_of(code) < rc.Level.COUNTY:
-            break
-        codes.append(code)
-    return codes
 
 
 def _clean_order(data: OrderInput) -> dict[str, Any]:
@@ -983,7 +890,7 @@ def order_take(*, actor: Any, order: Order) -> Order:
     locked = _locked(order)
     require_view(actor, locked)
     _check(locked, "take")
-    _require_assignee(actor, locked)
+    require_assignee(actor, locked)
     now = timezone.now()
     _move(
         actor=actor,
@@ -1007,7 +914,7 @@ def order_grab(*, actor: Any, order: Order, team: Team) -> Order:
     """A team leader grabs an open order for their team. The first wins: one
     conditional UPDATE … WHERE state = 'open' decides, so two grabs at once cannot both
     succeed; the loser is told it is gone and nothing of theirs is written."""
-    if team.pk not in led_team_ids(actor):
+    if team.pk not in set(teams_led_by(actor)):
         raise Forbidden(_("只有服务队队长可以为本队抢单。"))
     current = Order.objects.select_related("unit").filter(pk=order.pk).first()
     if current is None:
@@ -1063,7 +970,7 @@ def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
     locked = _locked(order)
     require_view(actor, locked)
     transition = _check(locked, "decline")
-    _require_assignee(actor, locked)
+    require_assignee(actor, locked)
     reason = _reason(transition, reason)
     team, volunteer = locked.assigned_team, locked.assigned_volunteer
     _move(
@@ -1143,7 +1050,7 @@ def order_complete(
     locked = _locked(order)
     require_view(actor, locked)
     _check(locked, "complete")
-    _require_assignee(actor, locked)
+    require_assignee(actor, locked)
     note = (note or "").strip()
     if not note:
         raise RuleViolation(_("请填写服务情况。"), field="note")

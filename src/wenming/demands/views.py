@@ -24,7 +24,7 @@ from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolatio
 from wenming.core.middleware import client_ip
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
-from wenming.demands import ranking, selectors, services
+from wenming.demands import permissions, ranking, selectors, services
 from wenming.demands.models import (
     LIVE_STATES,
     Channel,
@@ -35,6 +35,7 @@ from wenming.demands.models import (
     RequestKind,
 )
 from wenming.records.models import RecordStatus
+from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import Skill
 
 # ---------------------------------------------------------------- forms
@@ -363,7 +364,7 @@ def manage_create(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
     actor = request.user
-    manager = services.can_manage(actor, order)
+    manager = permissions.can_manage(actor, order)
     actions = {t.action: t for t in services.allowed_actions(actor, order)}
     candidates = (
         ranking.rank_candidates(order) if manager and order.state == OrderState.ACCEPTED else []
@@ -379,7 +380,7 @@ def _detail_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "candidates": candidates,
         "members": selectors.team_members(order) if "complete" in actions else [],
         "grab_teams": (
-            services.eligible_teams(order).filter(pk__in=services.led_team_ids(actor))
+            permissions.eligible_teams(order).filter(pk__in=teams_led_by(actor))
             if "grab" in actions
             else []
         ),
@@ -470,7 +471,7 @@ def manage_action(request: HttpRequest, order_id: int, action: str) -> HttpRespo
         return redirect(back)
     label = services.EVENT_LABELS.get(action, action)
     messages.success(request, _("已%(a)s。") % {"a": label})
-    if action in ("take", "grab", "decline") and not services.can_manage(actor, order):
+    if action in ("take", "grab", "decline") and not permissions.can_manage(actor, order):
         return redirect("demands:tasks")
     return redirect(back)
 

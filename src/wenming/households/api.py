@@ -25,6 +25,7 @@ from wenming.households.models import (
     HouseholdMember,
     Visit,
 )
+from wenming.households.policy import policy_for
 
 router = Router(tags=["households"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -348,7 +349,7 @@ def get_policy(request: HttpRequest, region_code: str) -> object:
 
     if not in_scope(request.user, Perm.HOUSEHOLD_VIEW, region_code):
         raise NotFound(_("找不到该区划。"))
-    policy = services.policy_for(region_code)
+    policy = policy_for(region_code)
     return {
         "region_code": region_code,
         "assignment_limit": policy.assignment_limit,

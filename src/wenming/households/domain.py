@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.core.demo import Seed
 from wenming.core.home import HomeAction
-from wenming.core.registry import Domain, Export, Figure, MenuEntry, MePanel, register
+from wenming.core.registry import ME_PAGE, Domain, Export, Figure, MenuEntry, Panel, register
 from wenming.core.roles import Perm
 from wenming.households import selectors
 from wenming.households.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_households
@@ -44,6 +44,6 @@ DOMAIN = register(
         ),
         seeds=(Seed("households", 70, seed_households),),
         verbs={**selectors.AUDIT_VERBS, **EXCEL_VERBS, DEMO_VERB: DEMO_VERB_LABEL},
-        me_panels=(MePanel("households", "households/me/contact.html", _contact_panel, 20),),
+        panels=(Panel(ME_PAGE, "households", "households/me/contact.html", _contact_panel, 20),),
     )
 )  # fmt: skip

@@ -33,3 +33,8 @@ def require_contact_or_manage(actor: Any, household: Household) -> bool:
         return True
     require_manage(actor, household)
     return False
+
+
+def user_id_of(actor: Any) -> int:
+    """The actor's user id, or 0 (no row has it) for an anonymous actor."""
+    return int(actor.pk) if getattr(actor, "is_authenticated", False) else 0

@@ -36,12 +36,8 @@ from wenming.households.models import (
     HouseholdMember,
     Visit,
 )
-from wenming.households.services import (
-    care_due_at,
-    household_cadence,
-    policy_for,
-    user_id_of,
-)
+from wenming.households.permissions import user_id_of
+from wenming.households.policy import care_due_at, household_cadence, policy_for
 from wenming.network.models import Region
 
 AUDIT_VERBS = {

@@ -48,58 +48,18 @@ from wenming.households.models import (
     Visit,
     new_report_code,
 )
-from wenming.households.permissions import is_contact_of
+from wenming.households.permissions import is_contact_of, user_id_of
+from wenming.households.policy import (
+    MAX_CADENCE_DAYS,
+    MAX_RESPONSE_HOURS,
+    Policy,
+    care_due_at,
+    household_cadence,
+    policy_for,
+)
 from wenming.network.models import Region, RoleGrant
 from wenming.network.selectors import staff_on_duty
 from wenming.notifications.services import notify
-
-# ---------------------------------------------------------------- settings
-
-DEFAULT_ASSIGNMENT_LIMIT = 10
-DEFAULT_RESPONSE_HOURS = 72
-DEFAULT_RESPONSE_HOURS_BY_KIND: dict[str, int] = {
-    EventKind.EMERGENCY: 2,
-    EventKind.BEREAVEMENT: 24,
-}
-DEFAULT_CADENCE_DAYS: dict[str, int] = {"empty_nest": 7}
-MAX_RESPONSE_HOURS = 24 * 30
-MAX_CADENCE_DAYS = 365
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The settings in force at a place: the nearest policy up the tree over defaults."""
-
-    assignment_limit: int
-    response_hours: dict[str, int]
-    cadence_days: dict[str, int]
-
-    def response_limit(self, kind: str) -> dt.timedelta:
-        return dt.timedelta(hours=self.response_hours.get(kind, DEFAULT_RESPONSE_HOURS))
-
-
-def default_policy() -> Policy:
-    hours = {k: DEFAULT_RESPONSE_HOURS_BY_KIND.get(k, DEFAULT_RESPONSE_HOURS) for k in EventKind}
-    return Policy(
-        DEFAULT_ASSIGNMENT_LIMIT, {str(k): v for k, v in hours.items()}, dict(DEFAULT_CADENCE_DAYS)
-    )
-
-
-def policy_for(region_code: str) -> Policy:
-    codes = [*rc.ancestors_of(region_code), region_code]
-    policies = {p.region_id: p for p in HouseholdPolicy.objects.filter(region_id__in=codes)}
-    base = default_policy()
-    for code in reversed(codes):
-        if code in policies:
-            p = policies[code]
-            return Policy(
-                p.assignment_limit,
-                base.response_hours | {k: int(v) for k, v in p.response_hours.items()},
-                {k: int(v) for k, v in p.cadence_days.items()}
-                if p.cadence_days
-                else base.cadence_days,
-            )
-    return base
 
 
 @transaction.atomic
@@ -395,11 +355,6 @@ def report_code_reset(*, actor: Any, household: Household) -> str:
 
 
 # ---------------------------------------------------------------- contact persons
-
-
-def user_id_of(actor: Any) -> int:
-    """The actor's user id, or 0 (no row has it) for an anonymous actor."""
-    return int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
 
 
 def contact_person_add_by_phone(
@@ -948,19 +903,6 @@ def _raise_alert(
     )
     alert.save(update_fields=["recipients"])
     return alert
-
-
-def care_due_at(household: Household, cadence_days: int) -> dt.datetime:
-    since = household.last_contact_at or household.created_at
-    return since + dt.timedelta(days=cadence_days)
-
-
-def household_cadence(household: Household, policy: Policy) -> int | None:
-    """The shortest cadence among the household's tags (prefetched), or None."""
-    days = [
-        policy.cadence_days[t.code] for t in household.tags.all() if t.code in policy.cadence_days
-    ]
-    return min(days) if days else None
 
 
 def overdue_scan(*, now: dt.datetime | None = None) -> OverdueResult:

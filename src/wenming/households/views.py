@@ -50,6 +50,7 @@ from wenming.households.models import (
     HouseholdEvent,
     Relation,
 )
+from wenming.households.policy import policy_for
 from wenming.network.models import Region
 
 
@@ -656,7 +657,7 @@ def policy_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请检查填写的数字。"))
     forms = []
     for region in Region.objects.filter(code__in=codes).order_by("code"):
-        policy = services.policy_for(region.code)
+        policy = policy_for(region.code)
         initial: dict[str, Any] = {
             "region": region.code,
             "assignment_limit": policy.assignment_limit,

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wenming.core.demo import Seed
 from wenming.core.registry import MANAGE, Domain, MenuEntry, register
 from wenming.core.roles import Perm
+from wenming.core.tenancy import Tenancy, use
 from wenming.network import selectors
 from wenming.network.demo import seed_network
 
@@ -23,3 +24,6 @@ DOMAIN = register(
         seeds=(Seed("network", 10, seed_network),),
     )
 )  # fmt: skip
+
+# The kernel's scoping reads grants and region names through this port (core.tenancy).
+use(Tenancy(grants_of_user=selectors.grants_of_user, region_names=selectors.region_names))

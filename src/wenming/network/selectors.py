@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.models import User
-from wenming.core.access import in_scope, prefixes_for, scoped, subtree_q
+from wenming.core.access import in_scope, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
 from wenming.core.regions import Level
 from wenming.core.roles import STAFF_ROLES, Perm
+from wenming.core.tenancy import RegionName
 from wenming.network.models import Region, RoleGrant, Unit, UnitKind
 
 
@@ -123,12 +124,6 @@ def grant_get(*, actor: Any, grant_id: int) -> RoleGrant:
         raise NotFound(_("找不到该授权，或它不在您的管辖范围内。")) from exc
 
 
-def scope_regions(*, actor: Any, perm: Perm = Perm.NETWORK_VIEW) -> list[Region]:
-    """The regions at the top of the actor's scope (one per minimal prefix)."""
-    codes = [p.ljust(12, "0") for p in prefixes_for(actor, perm)]
-    return list(Region.objects.filter(code__in=codes).order_by("code"))
-
-
 def _count_units(kind: str) -> Any:
     def count(actor: Any) -> int:
         return scoped(Unit.objects.filter(kind=kind), actor, Perm.NETWORK_VIEW, "region_id").count()
@@ -212,3 +207,21 @@ def staff_on_duty(region_code: str, *, roles: Iterable[str]) -> list[User]:
         .distinct()
         .order_by("pk")
     )
+
+
+def grants_of_user(user_id: int) -> list[tuple[str, str]]:
+    """The user's live grants as (role, region code): core.access's source (one query)."""
+    return list(
+        RoleGrant.objects.filter(user_id=user_id, revoked_at__isnull=True).values_list(
+            "role", "region_id"
+        )
+    )
+
+
+def region_names(codes: Iterable[str]) -> list[RegionName]:
+    return [
+        RegionName(code, name)
+        for code, name in Region.objects.filter(code__in=list(codes))
+        .order_by("code")
+        .values_list("code", "name")
+    ]

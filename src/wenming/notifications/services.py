@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -32,11 +33,15 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=2 ** min(attempts, 8))
 
 
+# Sent after a transaction that queued text messages commits: `notifications.tasks`
+# (which Huey imports in every process) answers by queueing the delivery. Services never
+# import tasks; tasks call services.
+outbox_queued = Signal()
+
+
 def _deliver_soon() -> None:
     """After the transaction commits, ask the queue to deliver what is pending."""
-    from wenming.notifications import tasks
-
-    transaction.on_commit(tasks.deliver_outbox)
+    transaction.on_commit(lambda: outbox_queued.send(sender=OutboxMessage))
 
 
 def _queue_sms(*, phone: str, text: str, verb: str, region_code: str) -> OutboxMessage:

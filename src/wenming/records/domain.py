@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.core.demo import Seed
 from wenming.core.home import VOLUNTEER, HomeAction
-from wenming.core.registry import Domain, Figure, MePanel, register
+from wenming.core.registry import ME_PAGE, Domain, Figure, Panel, register
 from wenming.core.roles import Perm
 from wenming.records import selectors
 from wenming.records.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_records
@@ -33,6 +33,6 @@ DOMAIN = register(
         ),
         seeds=(Seed("records", 40, seed_records),),
         verbs={**selectors.AUDIT_VERBS, DEMO_VERB: DEMO_VERB_LABEL},
-        me_panels=(MePanel("records", "records/me/records.html", _records_panel, 30),),
+        panels=(Panel(ME_PAGE, "records", "records/me/records.html", _records_panel, 30),),
     )
 )  # fmt: skip

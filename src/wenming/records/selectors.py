@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.activities.models import Activity, SignUp, SignUpState
+from wenming.activities.permissions import is_team_leader, require_organiser
 from wenming.core.access import in_scope, scope_q
 from wenming.core.audit import column_sql
 from wenming.core.errors import NotFound
@@ -25,7 +26,6 @@ from wenming.records.models import (
     RecordStatus,
     ServiceRecord,
 )
-from wenming.records.services import is_team_leader, require_organiser
 from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import (
     Volunteer,

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
-from wenming.core.access import in_scope, require
+from wenming.activities.permissions import require_organiser
+from wenming.core.access import require
 from wenming.core.audit import (
     audit_insert_select_sql,
     audit_record,
@@ -40,7 +41,6 @@ from wenming.records.models import (
     RecordStatus,
     ServiceRecord,
 )
-from wenming.volunteers.leaders import leads_team
 from wenming.volunteers.models import (
     Volunteer,
     VolunteerStatus,
@@ -56,26 +56,6 @@ MANUAL_STATES = CHECKOUT_STATES
 
 
 # ---------------------------------------------------------------- who may do what
-
-
-def is_team_leader(actor: Any, activity: Activity) -> bool:
-    """Is the actor the acting leader of the activity's organising team (an active
-    team)?"""
-    return leads_team(actor, activity.team_id)
-
-
-def can_organise(actor: Any, activity: Activity) -> bool:
-    return in_scope(actor, Perm.ACTIVITY_MANAGE, activity.region_id) or is_team_leader(
-        actor, activity
-    )
-
-
-def require_organiser(actor: Any, activity: Activity) -> None:
-    """The organiser (ACTIVITY_MANAGE over the activity's region) or the organising team's
-    active leader; a viewer is read-only (403), anyone else an outsider (404)."""
-    if is_team_leader(actor, activity):
-        return
-    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
 
 
 def _require_record_organiser(actor: Any, record: ServiceRecord) -> None:

@@ -8,7 +8,16 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.core.demo import Seed
 from wenming.core.home import VOLUNTEER, HomeAction
-from wenming.core.registry import MANAGE, Domain, Export, Figure, MenuEntry, MePanel, register
+from wenming.core.registry import (
+    MANAGE,
+    ME_PAGE,
+    Domain,
+    Export,
+    Figure,
+    MenuEntry,
+    Panel,
+    register,
+)
 from wenming.core.roles import Perm
 from wenming.volunteers import selectors
 from wenming.volunteers.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_volunteers
@@ -51,6 +60,7 @@ DOMAIN = register(
         ),
         seeds=(Seed("volunteers", 20, seed_volunteers),),
         verbs={**selectors.AUDIT_VERBS, **EXCEL_VERBS, DEMO_VERB: DEMO_VERB_LABEL},
-        me_panels=(MePanel("teams", "volunteers/me/teams.html", _teams_panel, 10),),
+        panels=(Panel(ME_PAGE, "teams", "volunteers/me/teams.html", _teams_panel, 10),),
+        audiences={VOLUNTEER: selectors.has_volunteer_record},
     )
 )  # fmt: skip

@@ -167,7 +167,7 @@ def star_policy_regions(*, actor: Any) -> list[tuple[Any, tuple[int, ...]]]:
     from wenming.core import regions as rc
     from wenming.core.access import prefixes_for
     from wenming.network.models import Region
-    from wenming.volunteers.services import star_thresholds_for
+    from wenming.volunteers.stars import star_thresholds_for
 
     codes = [
         rc.normalize(p)
@@ -219,3 +219,9 @@ def registered_by_child(prefix: str, period: Period) -> dict[str, float]:
     _start, stop = period.bounds()
     rows = Volunteer.objects.filter(status=VolunteerStatus.ACTIVE, created_at__lt=stop)
     return by_child(rows, "region_id", prefix, Count("id"))
+
+
+def has_volunteer_record(user: Any) -> bool:
+    """Whether a signed-in person has a volunteer record (any status): the VOLUNTEER
+    audience of the menu and home page."""
+    return Volunteer.objects.filter(user_id=user.pk).exists()

@@ -39,8 +39,8 @@ from wenming.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
+from wenming.volunteers.stars import star_level_for, star_thresholds_for
 
-DEFAULT_STAR_HOURS: tuple[int, ...] = (100, 300, 600, 1000, 1500)
 # Choices' values, computed once: an Excel import checks them 100,000 times.
 _GENDERS = frozenset(Gender.values)
 _POLITICAL_STATUSES = frozenset(PoliticalStatus.values)
@@ -510,24 +510,6 @@ def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str
 
 
 # ---------------------------------------------------------------- star levels
-
-
-def star_level_for(minutes: int, thresholds_hours: Sequence[int]) -> int:
-    level = 0
-    for index, hours in enumerate(thresholds_hours, start=1):
-        if minutes >= hours * 60:
-            level = index
-    return level
-
-
-def star_thresholds_for(region_code: str) -> tuple[int, ...]:
-    """The nearest star policy up the region tree, else the defaults."""
-    codes = [*rc.ancestors_of(region_code), region_code]
-    policies = {p.region_id: p for p in StarPolicy.objects.filter(region_id__in=codes)}
-    for code in reversed(codes):
-        if code in policies:
-            return tuple(policies[code].thresholds)
-    return DEFAULT_STAR_HOURS
 
 
 def _star_case(thresholds_hours: Sequence[int]) -> Case:

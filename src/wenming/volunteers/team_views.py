@@ -14,11 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wenming.activities.selectors import team_activities
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, prefixes_for, subtree_q
 from wenming.core.errors import Forbidden, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
+from wenming.core.registry import TEAM_PAGE, panels_for
 from wenming.core.roles import Perm
 from wenming.network.models import Region
 from wenming.volunteers import teams
@@ -29,7 +29,6 @@ from wenming.volunteers.team_forms import ReasonForm, TeamForm
 
 MEMBERS_PER_PAGE = 50
 # The team page shows its latest public activities; the rest are on the activity list.
-TEAM_ACTIVITIES_SHOWN = 10
 
 
 class TeamFilters(NamedTuple):
@@ -108,10 +107,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, team: Team) -> dict[str, Any]:
     access = teams.team_access(actor=request.user, team=team)
     members = paginate(request, teams.team_members(access=access), MEMBERS_PER_PAGE)
-    activities = list(team_activities(team_id=team.pk)[: TEAM_ACTIVITIES_SHOWN + 1])
     return {
-        "activities": activities[:TEAM_ACTIVITIES_SHOWN],
-        "more_activities": len(activities) > TEAM_ACTIVITIES_SHOWN,
+        # Other domains' cards on the team's page (its activities), core.registry.
+        "panels": panels_for(TEAM_PAGE, request, team),
         "team": team,
         "access": access,
         "members": members,

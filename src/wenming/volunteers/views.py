@@ -16,7 +16,7 @@ from wenming.core.access import has_perm, in_scope, prefixes_for
 from wenming.core.context_processors import remember_volunteer
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
-from wenming.core.registry import panels_for as me_panels
+from wenming.core.registry import ME_PAGE, panels_for
 from wenming.core.roles import Perm
 from wenming.volunteers import permissions, selectors, services
 from wenming.volunteers.forms import (
@@ -314,6 +314,6 @@ def me(request: HttpRequest) -> HttpResponse:
             "form": form,
             "availability": availability,
             # Every domain's card on this page (core.registry), in their order.
-            "panels": me_panels(request, volunteer),
+            "panels": panels_for(ME_PAGE, request, volunteer),
         },
     )
