@@ -7,6 +7,7 @@ import pytest
 
 from tests.activities.helpers import published, volunteer_user
 from wenming.activities import services
+from wenming.core.errors import RuleViolation
 from wenming.notifications.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,6 @@ def test_cancelling_an_activity_tells_everyone_holding_a_place_or_waiting(cast, 
 def test_a_refused_cancel_tells_no_one(cast, net):
     activity = published(cast.station_admin, net.station)
     services.signup_create(actor=volunteer_user(cast.county_admin, 1), activity=activity)
-    with pytest.raises(services.RuleViolation):
+    with pytest.raises(RuleViolation):
         services.activity_cancel(actor=cast.station_admin, activity=activity, reason="")
     assert not Notification.objects.exists() and not OutboxMessage.objects.exists()

@@ -26,6 +26,7 @@ from wenming.core import crypto
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.demands import ratelimit, services
 from wenming.demands.models import Order, OrderEvent, OrderPhoto, OrderState
+from wenming.demands.permissions import grabbable_order_ids
 from wenming.records import services as record_services
 from wenming.records.models import RecordStatus, ServiceRecord
 from wenming.volunteers.models import Volunteer
@@ -356,8 +357,8 @@ def test_grab_only_by_an_eligible_teams_leader(cast, net, item, team):
     with pytest.raises(Forbidden):
         services.order_grab(actor=outside_leader, order=order, team=team)  # not its leader
     assert state() == before
-    assert order.pk in services.grabbable_order_ids(team.leader)
-    assert order.pk not in services.grabbable_order_ids(outside_leader)
+    assert order.pk in grabbable_order_ids(team.leader)
+    assert order.pk not in grabbable_order_ids(outside_leader)
     services.order_grab(actor=team.leader, order=order, team=team)
     order.refresh_from_db()
     assert order.state == S.TAKEN and order.assigned_team == team and order.taken_at

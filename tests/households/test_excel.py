@@ -101,3 +101,39 @@ def test_the_export_is_masked_scoped_and_audited(cast, login):
     text = str(rows)
     assert "王*" in text and "135****0001" in text and "13512340001" not in text
     assert AuditEvent.objects.filter(verb="household.export").count() == 1
+
+
+def test_columns_may_come_in_another_order(cast, login):
+    wb = Workbook()
+    ws = wb.active
+    cols = excel.headers()
+    order = [3, 0, 1, 2, 4, 5]  # 户主姓名 first; the members' columns left out
+    ws.append([cols[i] for i in order])
+    ws.append([GOOD[0][i] for i in order])
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    out.name = "households.xlsx"
+    login(cast.station_admin).post("/households/excel/import/", {"file": out})
+    job = Job.objects.get(kind=excel.KIND_IMPORT)
+    assert job.status == "succeeded" and job.result["imported"] == 1
+    assert Household.objects.get().head_masked == "张**"
+
+
+def test_a_file_that_is_not_a_workbook_fails_clearly(cast, login):
+    junk = io.BytesIO(b"PK\x03\x04 not a workbook")
+    junk.name = "households.xlsx"
+    response = login(cast.station_admin).post("/households/excel/import/", {"file": junk})
+    job = Job.objects.get(kind=excel.KIND_IMPORT)
+    assert job.status == "failed" and "无法读取该文件" in job.error
+    assert "无法读取该文件" in login(cast.station_admin).get(response.url).content.decode()
+    assert Household.objects.count() == 0
+
+
+def test_too_many_rows_are_refused_before_any_is_checked(cast, login, monkeypatch):
+    monkeypatch.setattr(excel, "MAX_ROWS", 1)
+    login(cast.station_admin).post("/households/excel/import/", {"file": workbook(GOOD)})
+    job = Job.objects.get(kind=excel.KIND_IMPORT)
+    assert job.status == "failed" and "最多 1 行" in job.error
+    assert Household.objects.count() == 0
+    assert not AuditEvent.objects.filter(verb="household.import").exists()

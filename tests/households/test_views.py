@@ -15,6 +15,7 @@ from wenming.core.models import AuditEvent
 from wenming.households import services, views
 from wenming.households.models import (
     Assignment,
+    EventKind,
     EventState,
     Household,
     HouseholdEvent,
@@ -189,7 +190,7 @@ def test_the_public_form_limits_one_address_across_cards(cast, client):
 def test_settings_page_saves_the_policy(cast, login):
     client = login(cast.county_admin)
     data = {"region": "320305000000", "assignment_limit": "8"}
-    data |= {f"hours_{k}": "48" for k in services.EventKind.values}
+    data |= {f"hours_{k}": "48" for k in EventKind.values}
     data |= {"hours_emergency": "1", "days_empty_nest": "5"}
     response = client.post("/households/settings/", data)
     assert response.status_code == 302

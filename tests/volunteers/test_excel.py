@@ -18,7 +18,8 @@ from django.db import connection
 from tests.volunteers.test_services import TODAY, id_number, register
 from wenming.core import crypto
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
-from wenming.core.jobs import job_create, upload_path
+from wenming.core.excel import WorkbookError
+from wenming.core.jobs import job_create, upload_path, upload_save
 from wenming.core.models import AuditEvent, Job
 from wenming.volunteers import excel, services, tasks
 from wenming.volunteers.models import RegistrationPolicy, Skill, Volunteer, VolunteerStatus
@@ -48,7 +49,7 @@ def workbook(rows: list[dict[str, Any]], *, header: list[str] | None = None) -> 
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = excel.SHEET_TITLE
-    ws.append(header or [excel._marked(c) for c in excel.COLUMNS])
+    ws.append(header or [c.marked for c in excel.COLUMNS])
     for values in rows:
         ws.append([values.get(c.key, "") for c in excel.COLUMNS])
     out = io.BytesIO()
@@ -90,7 +91,7 @@ def test_template_filled_with_its_sample_row_checks_clean(cast, skills, tmp_path
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames[:2] == [excel.SHEET_TITLE, excel.CHOICES_TITLE]
     ws = wb[excel.SHEET_TITLE]
-    assert [c.value for c in ws[1]] == [excel._marked(c) for c in excel.COLUMNS]
+    assert [c.value for c in ws[1]] == [c.marked for c in excel.COLUMNS]
     sample = [c.value for c in ws[2]]
     assert sample[excel.COLUMN_INDEX["consent"]] == "是"
     # The allowed values: ID types, skills, the villages of the actor's scope.
@@ -206,13 +207,13 @@ def test_duplicate_phone_in_the_file_and_registered(cast, skills, tmp_path):
 )
 def test_unreadable_wrong_header_or_empty_files(cast, tmp_path, data, message):
     if data is None:
-        header = [excel._marked(c) for c in excel.COLUMNS]
+        header = [c.marked for c in excel.COLUMNS]
         header[1] = "电话"
         data = workbook([row()], header=header)
     elif data == b"":
         data = workbook([])
     path = save(tmp_path, data)
-    with pytest.raises(excel.WorkbookError) as exc:
+    with pytest.raises(WorkbookError) as exc:
         excel.workbook_precheck(path)
     assert message in exc.value.message
 
@@ -223,7 +224,7 @@ def test_columns_are_matched_by_header_in_any_order(cast, tmp_path):
     keep = [c for c in excel.COLUMNS if c.required or c.key == "skills"][::-1]
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["备注", *[excel._marked(c) for c in keep]])
+    ws.append(["备注", *[c.marked for c in keep]])
     data = row(name="倒序", skills="理论宣讲")
     ws.append(["自己的备注", *[data.get(c.key, "") for c in keep]])
     out = io.BytesIO()
@@ -235,9 +236,9 @@ def test_columns_are_matched_by_header_in_any_order(cast, tmp_path):
 
 
 def test_a_header_given_twice_is_refused(cast, tmp_path):
-    header = [excel._marked(c) for c in excel.COLUMNS] + ["姓名"]
+    header = [c.marked for c in excel.COLUMNS] + ["姓名"]
     path = save(tmp_path, workbook([row()], header=header))
-    with pytest.raises(excel.WorkbookError) as exc:
+    with pytest.raises(WorkbookError) as exc:
         excel.workbook_precheck(path)
     assert exc.value.message == "表头「姓名」出现了 2 次，请只保留一列。"
 
@@ -359,7 +360,7 @@ def test_supervisor_and_outsider_cannot_import(cast, skills, tmp_path):
 
 
 def test_job_runs_through_the_task_with_progress(cast, skills, tmp_path):
-    token, sha, _size = excel.store_upload([workbook(_good_rows(30))])
+    token, sha, _size = upload_save([workbook(_good_rows(30))])
     job = job_create(
         actor=cast.county_admin,
         kind=excel.KIND_CHECK,
@@ -406,7 +407,7 @@ def test_job_runs_through_the_task_with_progress(cast, skills, tmp_path):
 
 
 def test_failed_check_job_says_why(cast, tmp_path):
-    token, sha, _size = excel.store_upload([b"junk"])
+    token, sha, _size = upload_save([b"junk"])
     job = job_create(
         actor=cast.county_admin, kind=excel.KIND_CHECK, params={"upload": token, "sha256": sha}
     )

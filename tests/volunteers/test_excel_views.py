@@ -58,7 +58,7 @@ def test_template_download(cast, login):
 
 
 def excel_views_xlsx() -> str:
-    from wenming.volunteers.excel_views import XLSX
+    from wenming.volunteers.excel.views import XLSX
 
     return XLSX
 

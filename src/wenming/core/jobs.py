@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wenming.core.errors import NotFound
+from wenming.core.errors import NotFound, ServiceError
 from wenming.core.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
 
 UPLOAD_MAX_AGE = dt.timedelta(hours=24)
 JOB_MAX_AGE = dt.timedelta(days=30)
@@ -172,6 +175,12 @@ class JobProgress:
     def step(self) -> int:
         return max(1, min(PROGRESS_MAX_STEP, self.total // 100 or 1))
 
+    def begin(self, total: int) -> None:
+        """The total is known (a file's declared rows): record it, with nothing done."""
+        self.total = total
+        if self.job_id is not None:
+            job_progress(job_id=self.job_id, done=0, total=total, detached=self.detached)
+
     def __call__(self, done: int) -> None:
         if self.job_id is None or done < self._next:
             return
@@ -209,6 +218,45 @@ def job_get(*, actor: Any, job_id: int, kinds: Iterable[str] | None = None) -> J
     if job is None:
         raise NotFound(_("找不到该任务。"))
     return job
+
+
+def job_claim(*, job_id: int, kind: str) -> Job | None:
+    """The queued job of this kind, now started; None when it already ran (a retried
+    task) or is gone."""
+    job = Job.objects.filter(pk=job_id, kind=kind).select_related("actor").first()
+    if job is None or job.status != JobStatus.QUEUED:
+        return None
+    job_start(job_id=job.pk)
+    return job
+
+
+def job_run(
+    *,
+    job_id: int,
+    kind: str,
+    work: Callable[[Job], dict[str, Any]],
+    failure: str,
+    cleanup: Callable[[Job], None] | None = None,
+) -> None:
+    """The life of a background job (an import's check or apply): claim it, run `work`,
+    and record its result. A ServiceError fails the job with its message (a bad file,
+    a rule); anything else is logged and fails it with `failure` (said in Chinese to the
+    person who started it). `cleanup` runs whatever happened (delete the upload)."""
+    job = job_claim(job_id=job_id, kind=kind)
+    if job is None:
+        return
+    try:
+        result = work(job)
+    except ServiceError as exc:
+        job_fail(job_id=job.pk, error=exc.message)
+    except Exception:
+        log.exception("job %s (%s) failed", job.pk, kind)
+        job_fail(job_id=job.pk, error=failure)
+    else:
+        job_finish(job_id=job.pk, result=result)
+    finally:
+        if cleanup is not None:
+            cleanup(job)
 
 
 # ---------------------------------------------------------------- housekeeping

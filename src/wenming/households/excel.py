@@ -9,8 +9,8 @@ match the list's filters, masked, streamed as a workbook; audited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -21,6 +21,16 @@ from django.utils.translation import pgettext_lazy
 from wenming.core.access import has_perm
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, RuleViolation
+from wenming.core.excel import (
+    Column,
+    RowError,
+    SheetWriter,
+    cell_int,
+    cell_text,
+    read_rows,
+    sheet_precheck,
+)
+from wenming.core.jobs import JobProgress
 from wenming.core.roles import Perm
 from wenming.households import selectors, services
 from wenming.households.models import CareTag, Relation
@@ -37,23 +47,27 @@ AUDIT_VERBS = {
 }
 
 
-def headers() -> list[str]:
+def _columns() -> tuple[Column, ...]:
     cols = [
-        _("村（社区）代码"),
-        _("地址"),
-        _("关爱标签"),
-        _("户主姓名"),
-        _("户主手机号码"),
-        _("户主出生年份"),
+        Column("region", _("村（社区）代码"), True),
+        Column("address", _("地址"), True),
+        Column("tags", _("关爱标签")),
+        Column("head_name", _("户主姓名"), True),
+        Column("head_phone", _("户主手机号码")),
+        Column("head_birth_year", _("户主出生年份")),
     ]
     for n in range(1, EXTRA_MEMBERS + 1):
         cols += [
-            _("成员%(n)s姓名") % {"n": n},
-            _("成员%(n)s关系") % {"n": n},
-            _("成员%(n)s出生年份") % {"n": n},
-            _("成员%(n)s手机号码") % {"n": n},
+            Column(f"m{n}_name", _("成员%(n)s姓名") % {"n": n}),
+            Column(f"m{n}_relation", _("成员%(n)s关系") % {"n": n}),
+            Column(f"m{n}_birth_year", _("成员%(n)s出生年份") % {"n": n}),
+            Column(f"m{n}_phone", _("成员%(n)s手机号码") % {"n": n}),
         ]
-    return cols
+    return tuple(cols)
+
+
+def headers() -> list[str]:
+    return [str(c.header) for c in _columns()]
 
 
 def template_workbook(out: Any) -> None:
@@ -80,59 +94,26 @@ def template_workbook(out: Any) -> None:
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
 class CheckResult:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     inputs: list[services.HouseholdInput] = field(default_factory=list)
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _year(value: Any) -> int | None:
-    text = _text(value)
-    if not text:
-        return None
-    if not text.isdigit():
-        raise RuleViolation(_("出生年份应为四位数字。"))
-    return int(text)
-
-
-def _rows(path: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    from openpyxl import load_workbook
-
-    # A file object: the stored upload has a random name without ".xlsx", which
-    # openpyxl refuses when given a path.
-    with open(path, "rb") as handle:
-        yield from _sheet_rows(load_workbook(handle, read_only=True, data_only=True))
-
-
-def _sheet_rows(wb: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     try:
-        ws = wb.worksheets[0]
-        for index, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if index == 1:
-                continue
-            if not any(_text(v) for v in values):
-                continue
-            yield index, tuple(values) + (None,) * (6 + 4 * EXTRA_MEMBERS - len(values))
-    finally:
-        wb.close()
+        return cell_int(value, digits=4)
+    except ValueError:
+        raise RuleViolation(_("出生年份应为四位数字。")) from None
 
 
-def check_workbook(*, actor: Any, path: Any, today: dt.date | None = None) -> CheckResult:
+def check_workbook(
+    *,
+    actor: Any,
+    path: Any,
+    today: dt.date | None = None,
+    progress: JobProgress | None = None,
+) -> CheckResult:
     """Check every row without writing; collect the problems of each row."""
     today = today or timezone.localdate()
     tags = {}
@@ -141,28 +122,30 @@ def check_workbook(*, actor: Any, path: Any, today: dt.date | None = None) -> Ch
     relations = {str(label): value for value, label in Relation.choices}
     villages = dict(selectors.manageable_villages(actor))
     result = CheckResult()
-    try:
-        rows = list(_rows(path))
-    except Exception as exc:  # not a workbook at all
-        raise RuleViolation(_("无法读取该文件，请确认是 .xlsx 格式。")) from exc
-    if len(rows) > MAX_ROWS:
-        raise RuleViolation(_("每个文件最多 %(n)s 行。") % {"n": MAX_ROWS})
+    path = Path(path)
+    # The declared size first (a file too big is refused before any row is read), then
+    # the rows, streamed, with the cap checked again as they come.
+    total = sheet_precheck(path, _columns(), max_rows=MAX_ROWS)
+    if progress is not None:
+        progress.begin(total)
     cols = headers()
-    for index, values in rows:
+    for index, values in read_rows(path, _columns(), max_rows=MAX_ROWS):
+        if progress is not None:
+            progress(result.rows)
         result.rows += 1
         before = len(result.errors)
 
         def err(col: int, message: str, *, at: int = index) -> None:
             result.errors.append(RowError(at, cols[col], message))
 
-        code = _text(values[0])
+        code = cell_text(values[0])
         if code not in villages:
             err(0, _("不是您管理的村（社区）代码。"))
-        address = _text(values[1])
+        address = cell_text(values[1])
         if not address:
             err(1, _("请填写地址。"))
         tag_codes = []
-        for name in _text(values[2]).replace("，", "、").replace(",", "、").split("、"):
+        for name in cell_text(values[2]).replace("，", "、").replace(",", "、").split("、"):
             name = name.strip()
             if not name:
                 continue
@@ -185,19 +168,19 @@ def check_workbook(*, actor: Any, path: Any, today: dt.date | None = None) -> Ch
                     values[offset + 2],
                     values[offset + 3],
                 )
-                if not _text(name):
+                if not cell_text(name):
                     continue
-                relation = relations.get(_text(rel), "")
+                relation = relations.get(cell_text(rel), "")
                 if not relation or relation == Relation.HEAD:
                     err(offset + 1, _("关系不正确。"))
                     continue
-            if not _text(name):
+            if not cell_text(name):
                 err(offset, _("请填写户主姓名。"))
                 continue
-            member = services.MemberInput(_text(name), relation, None, _text(phone))
+            member = services.MemberInput(cell_text(name), relation, None, cell_text(phone))
             try:
                 member.birth_year = _year(year)
-                services._clean_member(member, today)
+                services.clean_member(member, today)
             except RuleViolation as exc:
                 err(offset, exc.message)
                 continue
@@ -228,8 +211,6 @@ def import_apply(*, actor: Any, inputs: list[services.HouseholdInput]) -> int:
 
 def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
     """The households in scope matching the list's filters (masked), as a workbook."""
-    from wenming.core.excel import SheetWriter
-
     if not has_perm(actor, Perm.HOUSEHOLD_VIEW):
         raise Forbidden(_("您没有查看十必联登记的权限。"))
     ws = SheetWriter(

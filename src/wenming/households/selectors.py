@@ -24,7 +24,7 @@ from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.figures import by_child
 from wenming.core.home import HomeCounter
 from wenming.core.registry import Period
-from wenming.core.roles import Perm
+from wenming.core.roles import Perm, Role
 from wenming.households.models import (
     Assignment,
     AssignmentKind,
@@ -39,6 +39,7 @@ from wenming.households.models import (
 from wenming.households.permissions import user_id_of
 from wenming.households.policy import care_due_at, household_cadence, policy_for
 from wenming.network.models import Region
+from wenming.network.selectors import staff_on_duty
 
 AUDIT_VERBS = {
     "household.policy": pgettext_lazy("audit verb", "修改十必联设置"),
@@ -533,3 +534,14 @@ def events_by_child(prefix: str, period: Period) -> dict[str, float]:
     start, stop = period.bounds()
     rows = HouseholdEvent.objects.filter(reported_at__gte=start, reported_at__lt=stop)
     return by_child(rows, "region_id", prefix, Count("id"))
+
+
+def station_staff(region_code: str) -> list[Any]:
+    """The staff of the household's station (station admins of the village), else of
+    its institute (institute admins of the town)."""
+    town = rc.parent_of(region_code) or region_code
+    for role, code in ((Role.STATION_ADMIN, region_code), (Role.INSTITUTE_ADMIN, town)):
+        users = staff_on_duty(code, roles=[role])
+        if users:
+            return users
+    return []

@@ -4,65 +4,48 @@ way it moves the Job from queued to running to succeeded or failed."""
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 
-from wenming.accounts.models import User
 from wenming.core.errors import ServiceError
-from wenming.core.jobs import (
-    JobProgress,
-    job_fail,
-    job_finish,
-    job_start,
-    upload_delete,
-    upload_path,
-)
-from wenming.core.models import Job, JobStatus
+from wenming.core.jobs import JobProgress, job_run, upload_delete, upload_path
+from wenming.core.models import Job
 from wenming.volunteers import excel
-
-log = logging.getLogger(__name__)
-
-
-def _claim(job_id: int, kind: str) -> Job | None:
-    job = Job.objects.filter(pk=job_id, kind=kind).select_related("actor").first()
-    if job is None or job.status != JobStatus.QUEUED:
-        return None  # already run (a retried task) or gone
-    job_start(job_id=job.pk)
-    return job
 
 
 def run_check(job_id: int) -> None:
-    job = _claim(job_id, excel.KIND_CHECK)
-    if job is None:
-        return
-    actor: User = job.actor
-    try:
-        result = excel.check_workbook(
-            actor=actor,
-            path=upload_path(job.params["upload"]),
-            progress=JobProgress(job.pk, job.total),
-        )
-    except ServiceError as exc:
-        upload_delete(job.params.get("upload", ""))
-        job_fail(job_id=job.pk, error=exc.message)
-        return
-    except Exception:
-        log.exception("volunteer import check %s failed", job.pk)
-        upload_delete(job.params.get("upload", ""))
-        job_fail(job_id=job.pk, error=_("检查时出错，请稍后重试或联系管理员。"))
-        return
-    # The side file of valid rows is all the import needs: the workbook goes now.
-    upload_delete(job.params["upload"])
+    job_run(
+        job_id=job_id,
+        kind=excel.KIND_CHECK,
+        work=_check,
+        failure=_("检查时出错，请稍后重试或联系管理员。"),
+        # The side file of valid rows is all the import needs: the workbook goes now.
+        cleanup=lambda job: upload_delete(job.params.get("upload", "")),
+    )
+
+
+def _check(job: Job) -> dict[str, Any]:
+    result = excel.check_workbook(
+        actor=job.actor,
+        path=upload_path(job.params["upload"]),
+        progress=JobProgress(job.pk, job.total),
+    )
     Job.objects.filter(pk=job.pk).update(total=result.rows)
-    job_finish(job_id=job.pk, result=result.as_dict(sha256=job.params.get("sha256", "")))
+    return result.as_dict(sha256=job.params.get("sha256", ""))
 
 
 def run_apply(job_id: int) -> None:
-    job = _claim(job_id, excel.KIND_APPLY)
-    if job is None:
-        return
+    job_run(
+        job_id=job_id,
+        kind=excel.KIND_APPLY,
+        work=_apply,
+        failure=_("导入时出错，没有写入任何一行。请稍后重试。"),
+    )
+
+
+def _apply(job: Job) -> dict[str, Any]:
     check_job = Job.objects.get(pk=job.params["check_job"])
     mode = job.params["mode"]
     attempts = 2 if mode == excel.MODE_VALID else 1
@@ -79,15 +62,10 @@ def run_apply(job_id: int) -> None:
             # "valid" mode: a registration that slipped in is skipped on a second try.
             if exc.code == excel.IMPORT_RACE and attempt + 1 < attempts:
                 continue
-            job_fail(job_id=job.pk, error=exc.message)
-            return
-        except Exception:
-            log.exception("volunteer import %s failed", job.pk)
-            job_fail(job_id=job.pk, error=_("导入时出错，没有写入任何一行。请稍后重试。"))
-            return
+            raise
         break
     upload_delete(check_job.result.get("cleaned", ""))
-    job_finish(job_id=job.pk, result=result.as_dict(mode=mode, check_job=check_job.pk))
+    return result.as_dict(mode=mode, check_job=check_job.pk)
 
 
 @db_task()

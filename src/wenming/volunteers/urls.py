@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from wenming.volunteers import edit_views, excel_urls, settings_views, views
+from wenming.volunteers import edit_views, settings_views, views
+from wenming.volunteers.excel import urls as excel_urls
 
 app_name = "volunteers"
 urlpatterns = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wenming.volunteers import excel_views
+from wenming.volunteers.excel import views as excel_views
 
 # Included by volunteers/urls.py under "excel/" (names live in the volunteers namespace).
 urlpatterns = [

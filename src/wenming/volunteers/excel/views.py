@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wenming.core.access import has_perm
 from wenming.core.errors import Forbidden, RuleViolation
 from wenming.core.forms import StyledFormMixin
-from wenming.core.jobs import job_create, job_get, upload_delete, upload_path
+from wenming.core.jobs import job_create, job_get, upload_delete, upload_path, upload_save
 from wenming.core.models import Job, JobStatus
 from wenming.core.paging import querystring_without_page
 from wenming.core.roles import Perm
@@ -87,7 +87,7 @@ def excel_import(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        token, sha256, _size = excel.store_upload(upload.chunks())
+        token, sha256, _size = upload_save(upload.chunks())
         try:
             declared = excel.workbook_precheck(upload_path(token))
         except RuleViolation as exc:

@@ -1,0 +1,302 @@
+"""An activity's life: the transition table, approval by the level above, moves by hand and
+by the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wenming.activities.models import (
+    LIVE_SIGNUP_STATES,
+    Activity,
+    ActivityApprovalPolicy,
+    ActivityState,
+    SignUp,
+)
+from wenming.core import regions as rc
+from wenming.core.access import in_scope, require
+from wenming.core.audit import (
+    audit_record,
+)
+from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.roles import Perm
+from wenming.network.models import Unit
+from wenming.volunteers.models import Volunteer
+
+S = ActivityState
+
+# ---------------------------------------------------------------- the state machine
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    label: str | Promise
+    # "owner": staff over the owning unit; "approver": staff over the unit above it.
+    by: str = "owner"
+    reason_required: bool = False
+    destructive: bool = False
+
+
+# The one table of allowed transitions. Whether publishing needs approval is a rule on
+# top (see `_check_policy`): with approval, draft → submitted → published; without,
+# draft → published.
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition("submit", frozenset({S.DRAFT}), S.SUBMITTED, gettext_lazy("提交审核")),
+        Transition(
+            "approve",
+            frozenset({S.SUBMITTED}),
+            S.PUBLISHED,
+            gettext_lazy("审核通过并发布"),
+            by="approver",
+        ),
+        Transition(
+            "reject",
+            frozenset({S.SUBMITTED}),
+            S.DRAFT,
+            gettext_lazy("退回修改"),
+            by="approver",
+            reason_required=True,
+        ),
+        Transition("publish", frozenset({S.DRAFT}), S.PUBLISHED, gettext_lazy("发布")),
+        Transition("start", frozenset({S.PUBLISHED}), S.ONGOING, gettext_lazy("开始活动")),
+        Transition("finish", frozenset({S.ONGOING}), S.FINISHED, gettext_lazy("结束活动")),
+        Transition(
+            "cancel",
+            frozenset({S.DRAFT, S.SUBMITTED, S.PUBLISHED, S.ONGOING}),
+            S.CANCELLED,
+            gettext_lazy("取消活动"),
+            reason_required=True,
+            destructive=True,
+        ),
+    ]
+}
+
+
+def approval_required(unit: Unit) -> bool:
+    policy = ActivityApprovalPolicy.objects.filter(unit_id=unit.pk).first()
+    return bool(policy and policy.approval_required)
+
+
+def approver_region(unit: Unit) -> str:
+    """The region whose staff approve the unit's activities: the parent unit's region,
+    else the region above the unit's own."""
+    if unit.parent_id is not None:
+        return Unit.objects.only("region_id").get(pk=unit.parent_id).region_id
+    return rc.parent_of(unit.region_id) or unit.region_id
+
+
+def _require_owner(actor: Any, activity: Activity) -> None:
+    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
+
+
+def _require_approver(actor: Any, activity: Activity) -> None:
+    region = approver_region(activity.unit)
+    if in_scope(actor, Perm.ACTIVITY_MANAGE, region):
+        return
+    _require_owner(actor, activity)  # outsiders 404, read-only 403
+    raise Forbidden(_("只有上级单位可以审核本单位的活动。"))
+
+
+def allowed_actions(actor: Any, activity: Activity) -> list[Transition]:
+    """The transitions the actor may take now (for buttons; the services decide)."""
+    result = []
+    needs_approval = approval_required(activity.unit)
+    for t in TRANSITIONS.values():
+        if activity.state not in t.sources:
+            continue
+        if t.action == "submit" and not needs_approval:
+            continue
+        if t.action == "publish" and needs_approval:
+            continue
+        try:
+            (_require_approver if t.by == "approver" else _require_owner)(actor, activity)
+        except (Forbidden, NotFound):
+            continue
+        result.append(t)
+    return result
+
+
+def _check_policy(action: str, activity: Activity) -> None:
+    needs_approval = approval_required(activity.unit)
+    if action == "publish" and needs_approval:
+        raise RuleViolation(_("本单位的活动须经上级单位审核后发布，请提交审核。"))
+    if action == "submit" and not needs_approval:
+        raise RuleViolation(_("本单位的活动无需审核，可直接发布。"))
+    if action in {"publish", "approve"} and activity.signup_closes_at <= timezone.now():
+        raise RuleViolation(_("报名截止时间已过，请先修改活动时间。"), field="signup_closes_at")
+
+
+# The only transitions the clock may take on its own (actor None, see
+# `activities_advance_by_clock`): a published activity starts at its start time and an
+# ongoing one finishes at its end time. Everything else needs a person.
+SYSTEM_ACTIONS = frozenset({"start", "finish"})
+
+
+@transaction.atomic
+def activity_transition(
+    *, actor: Any, activity: Activity, action: str, reason: str = ""
+) -> Activity:
+    """Move an activity along one allowed transition of TRANSITIONS, recording who,
+    when and why. Any other move is refused and changes nothing.
+
+    `actor=None` is the system (the periodic task): allowed for SYSTEM_ACTIONS only,
+    audited with no actor ("系统") and the reason as the note."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise RuleViolation(_("未知的操作。"))
+    if actor is None:
+        if action not in SYSTEM_ACTIONS:
+            raise Forbidden(_("系统只能按时间开始或结束活动。"))
+    elif transition.by == "approver":
+        _require_approver(actor, activity)
+    else:
+        _require_owner(actor, activity)
+    locked = Activity.objects.select_for_update().select_related("unit").get(pk=activity.pk)
+    if locked.state not in transition.sources:
+        raise RuleViolation(
+            _("活动当前为“%(state)s”，不能%(action)s。")
+            % {"state": locked.get_state_display(), "action": transition.label}
+        )
+    reason = (reason or "").strip()[:300]
+    if transition.reason_required and not reason:
+        raise RuleViolation(_("请写明原因。"), field="reason")
+    _check_policy(action, locked)
+    before = locked.state
+    locked.state = transition.target
+    locked.state_changed_at = timezone.now()
+    if locked.state == S.PUBLISHED and locked.published_at is None:
+        locked.published_at = locked.state_changed_at
+    locked.save(update_fields=["state", "state_changed_at", "published_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb=f"activity.{action}",
+        target=locked,
+        region_code=locked.region_id,
+        changes={"state": [before, locked.state]},
+        note=reason,
+    )
+    if locked.state == S.CANCELLED:
+        _notify_volunteers(
+            volunteer_ids=list(
+                SignUp.objects.filter(activity=locked, state__in=LIVE_SIGNUP_STATES).values_list(
+                    "volunteer_id", flat=True
+                )
+            ),
+            activity=locked,
+            verb="activity.cancel",
+            title=_("活动已取消：“%(t)s”") % {"t": locked.title},
+            body=_("原定 %(when)s 的活动取消了。原因：%(r)s")
+            % {"when": _when(locked), "r": reason},
+        )
+    return locked
+
+
+def activity_submit(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="submit", reason=reason)
+
+
+def activity_approve(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="approve", reason=reason)
+
+
+def activity_reject(*, actor: Any, activity: Activity, reason: str) -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="reject", reason=reason)
+
+
+def activity_publish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="publish", reason=reason)
+
+
+def activity_start(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="start", reason=reason)
+
+
+def activity_finish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="finish", reason=reason)
+
+
+def activity_cancel(*, actor: Any, activity: Activity, reason: str) -> Activity:
+    return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    started: int
+    finished: int
+
+
+def activities_advance_by_clock(*, now: dt.datetime | None = None) -> ClockResult:
+    """Start every published activity whose start time has passed and finish every
+    ongoing one whose end time has passed (an activity past both goes all the way in
+    one run), through `activity_transition` with the system actor.
+
+    Each activity is its own transaction, claimed with SELECT … FOR UPDATE SKIP LOCKED
+    and re-checked under the lock, so two runs at once never move one activity twice and
+    a run never waits on a row someone is editing (the next run picks it up). Running
+    again changes nothing more."""
+    now = now or timezone.now()
+    started = _advance(
+        "start", S.PUBLISHED, {"starts_at__lte": now}, gettext_lazy("开始时间已到，自动开始。")
+    )
+    finished = _advance(
+        "finish", S.ONGOING, {"ends_at__lte": now}, gettext_lazy("结束时间已到，自动结束。")
+    )
+    return ClockResult(started=started, finished=finished)
+
+
+def _advance(action: str, state: str, due: dict[str, Any], note: str | Promise) -> int:
+    moved = 0
+    ids = list(
+        Activity.objects.filter(state=state, **due).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            claimed = (
+                Activity.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state=state, **due)
+                .first()
+            )
+            if claimed is None:  # moved by someone else meanwhile, or locked right now
+                continue
+            activity_transition(actor=None, activity=claimed, action=action, reason=str(note))
+            moved += 1
+    return moved
+
+
+def _when(activity: Activity) -> str:
+    return timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _notify_volunteers(
+    *, volunteer_ids: list[int], activity: Activity, verb: str, title: str, body: str
+) -> None:
+    """Tell these volunteers (in the app and by SMS) about a change to their place,
+    inside the caller's transaction."""
+    from wenming.accounts.models import User
+    from wenming.notifications.services import notify
+
+    users = User.objects.filter(
+        pk__in=Volunteer.objects.filter(pk__in=volunteer_ids, user__isnull=False).values("user_id")
+    )
+    notify(
+        recipients=list(users),
+        verb=verb,
+        title=title,
+        body=body,
+        url=reverse("activities:detail", args=[activity.pk]),
+        region_code=activity.region_id,
+        sms=True,
+    )
