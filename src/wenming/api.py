@@ -10,7 +10,7 @@ from wenming.network.api import router as network_router
 from wenming.notifications.api import router as notifications_router
 from wenming.records.api import router as records_router
 from wenming.volunteers.api import router as volunteers_router
-from wenming.volunteers.team_api import router as teams_router
+from wenming.volunteers.teams.api import router as teams_router
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/network", network_router)

@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("wenming.accounts.urls")),
     path("network/", include("wenming.network.urls")),
     path("volunteers/", include("wenming.volunteers.urls")),
-    path("teams/", include("wenming.volunteers.team_urls")),
+    path("teams/", include("wenming.volunteers.teams.urls")),
     path("activities/", include("wenming.activities.urls")),
     path("records/", include("wenming.records.urls")),
     path("checkin/", include("wenming.records.checkin_urls")),

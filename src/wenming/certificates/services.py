@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from wenming.certificates import signing
 from wenming.certificates.models import (
@@ -32,12 +33,27 @@ from wenming.core.access import require
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.statemachine import StateMachine, Transition
 from wenming.network.models import Unit
 from wenming.records.models import RecordStatus, ServiceRecord
 from wenming.volunteers.models import Volunteer, VolunteerStatus
 from wenming.volunteers.own import volunteer_of
 
 CONTENT_MAX = 200
+
+# A volunteer's request is answered once: issued, or declined with a reason.
+REQUEST_MACHINE = StateMachine(
+    [
+        Transition("issue", frozenset({RequestStatus.REQUESTED}), RequestStatus.ISSUED,
+                   gettext_lazy("出具")),
+        Transition("reject", frozenset({RequestStatus.REQUESTED}), RequestStatus.REJECTED,
+                   gettext_lazy("不予出具"), reason_required=True,
+                   reason_missing=gettext_lazy("请填写不予出具的原因。")),
+    ],
+    subject=pgettext_lazy("state machine subject", "该申请"),
+    field="status",
+    refused_code="answered",
+)  # fmt: skip
 NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}\Z")
 
 
@@ -218,8 +234,7 @@ def certificate_issue(
         locked = CertificateRequest.objects.select_for_update().filter(pk=request.pk).first()
         if locked is None or locked.unit_id != unit.pk or locked.volunteer_id != volunteer.pk:
             raise NotFound(_("找不到该证明申请。"))
-        if locked.status != RequestStatus.REQUESTED:
-            raise RuleViolation(_("该申请已经处理。"), code="answered")
+        REQUEST_MACHINE.check(locked, "issue")
         request = locked
     _check_period(period_start, period_end, timezone.localdate(now))
     if not volunteer.number:
@@ -300,24 +315,18 @@ def certificate_reject_request(
 ) -> CertificateRequest:
     """The unit declines a request, saying why (the volunteer sees the reason)."""
     require(actor, Perm.ACTIVITY_MANAGE, request.region_id, view_perm=Perm.ACTIVITY_VIEW)
-    reason = " ".join((reason or "").split())[:300]
-    if not reason:
-        raise RuleViolation(_("请填写不予出具的原因。"), field="reason")
+    reason = REQUEST_MACHINE.reason(REQUEST_MACHINE["reject"], reason)
     locked = CertificateRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.status != RequestStatus.REQUESTED:
-        raise RuleViolation(_("该申请已经处理。"), code="answered")
-    locked.status = RequestStatus.REJECTED
-    locked.reason = reason
-    locked.answered_by = actor
-    locked.answered_at = now or timezone.now()
-    locked.save(update_fields=["status", "reason", "answered_by", "answered_at"])
-    audit_record(
+    transition = REQUEST_MACHINE.check(locked, "reject")
+    REQUEST_MACHINE.move(
+        locked,
+        transition,
         actor=actor,
         verb="certificate.reject_request",
-        target=locked,
         region_code=locked.region_id,
-        changes={"status": [RequestStatus.REQUESTED, RequestStatus.REJECTED]},
-        note=reason,
+        reason=reason,
+        fields={"reason": reason, "answered_by": actor, "answered_at": now or timezone.now()},
+        update_fields=["status", "reason", "answered_by", "answered_at"],
     )
     return locked
 

@@ -44,42 +44,29 @@ class Perm(enum.StrEnum):
     HOUSEHOLD_MANAGE = "household.manage"  # households, contact persons, assignments, events
 
 
+# County and town (institute) admins may do the same things, each in their own subtree.
+_ADMIN_PERMS = frozenset(
+    {
+        Perm.NETWORK_VIEW,
+        Perm.NETWORK_MANAGE,
+        Perm.GRANTS_MANAGE,
+        Perm.AUDIT_VIEW,
+        Perm.VOLUNTEER_VIEW,
+        Perm.VOLUNTEER_MANAGE,
+        Perm.PERSONAL_REVEAL,
+        Perm.ACTIVITY_VIEW,
+        Perm.ACTIVITY_MANAGE,
+        Perm.DEMAND_VIEW,
+        Perm.DEMAND_MANAGE,
+        Perm.HOUSEHOLD_VIEW,
+        Perm.HOUSEHOLD_MANAGE,
+    }
+)
+
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SYSADMIN: frozenset(Perm),
-    Role.COUNTY_ADMIN: frozenset(
-        {
-            Perm.NETWORK_VIEW,
-            Perm.NETWORK_MANAGE,
-            Perm.GRANTS_MANAGE,
-            Perm.AUDIT_VIEW,
-            Perm.VOLUNTEER_VIEW,
-            Perm.VOLUNTEER_MANAGE,
-            Perm.PERSONAL_REVEAL,
-            Perm.ACTIVITY_VIEW,
-            Perm.ACTIVITY_MANAGE,
-            Perm.DEMAND_VIEW,
-            Perm.DEMAND_MANAGE,
-            Perm.HOUSEHOLD_VIEW,
-            Perm.HOUSEHOLD_MANAGE,
-        }
-    ),
-    Role.INSTITUTE_ADMIN: frozenset(
-        {
-            Perm.NETWORK_VIEW,
-            Perm.NETWORK_MANAGE,
-            Perm.GRANTS_MANAGE,
-            Perm.AUDIT_VIEW,
-            Perm.VOLUNTEER_VIEW,
-            Perm.VOLUNTEER_MANAGE,
-            Perm.PERSONAL_REVEAL,
-            Perm.ACTIVITY_VIEW,
-            Perm.ACTIVITY_MANAGE,
-            Perm.DEMAND_VIEW,
-            Perm.DEMAND_MANAGE,
-            Perm.HOUSEHOLD_VIEW,
-            Perm.HOUSEHOLD_MANAGE,
-        }
-    ),
+    Role.COUNTY_ADMIN: _ADMIN_PERMS,
+    Role.INSTITUTE_ADMIN: _ADMIN_PERMS,
     Role.STATION_ADMIN: frozenset(
         {
             Perm.NETWORK_VIEW,

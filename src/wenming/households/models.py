@@ -246,15 +246,6 @@ class EventState(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-# The one table of allowed event transitions.
-EVENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    EventState.OPEN: frozenset({EventState.ANSWERED, EventState.CLOSED, EventState.CANCELLED}),
-    EventState.ANSWERED: frozenset({EventState.CLOSED, EventState.CANCELLED}),
-    EventState.CLOSED: frozenset(),
-    EventState.CANCELLED: frozenset(),
-}
-
-
 class ReportChannel(models.TextChoices):
     STAFF = "staff", _("工作人员")
     CONTACT = "contact", _("联系人")

@@ -19,7 +19,7 @@ from wenming.core.home import HomeCounter
 from wenming.core.registry import Period
 from wenming.core.roles import Perm
 from wenming.volunteers.models import MembershipStatus, Volunteer, VolunteerStatus
-from wenming.volunteers.teams import team_count
+from wenming.volunteers.teams.selectors import team_count
 
 AUDIT_VERBS = {
     "volunteer.register": pgettext_lazy("audit verb", "志愿者注册"),

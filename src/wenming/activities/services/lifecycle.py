@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
@@ -23,11 +23,9 @@ from wenming.activities.models import (
 )
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, require
-from wenming.core.audit import (
-    audit_record,
-)
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.statemachine import StateMachine, Transition
 from wenming.network.models import Unit
 from wenming.volunteers.models import Volunteer
 
@@ -36,24 +34,11 @@ S = ActivityState
 # ---------------------------------------------------------------- the state machine
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    label: str | Promise
-    # "owner": staff over the owning unit; "approver": staff over the unit above it.
-    by: str = "owner"
-    reason_required: bool = False
-    destructive: bool = False
-
-
 # The one table of allowed transitions. Whether publishing needs approval is a rule on
 # top (see `_check_policy`): with approval, draft → submitted → published; without,
 # draft → published.
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
+TRANSITIONS = StateMachine(
+    [
         Transition("submit", frozenset({S.DRAFT}), S.SUBMITTED, gettext_lazy("提交审核")),
         Transition(
             "approve",
@@ -81,8 +66,11 @@ TRANSITIONS: dict[str, Transition] = {
             reason_required=True,
             destructive=True,
         ),
-    ]
-}
+    ],
+    subject=pgettext_lazy("state machine subject", "活动"),
+    refused_code="rule_violation",
+    default_by="owner",
+)
 
 
 def approval_required(unit: Unit) -> bool:
@@ -154,9 +142,7 @@ def activity_transition(
 
     `actor=None` is the system (the periodic task): allowed for SYSTEM_ACTIONS only,
     audited with no actor ("系统") and the reason as the note."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise RuleViolation(_("未知的操作。"))
+    transition = TRANSITIONS.transition(action)
     if actor is None:
         if action not in SYSTEM_ACTIONS:
             raise Forbidden(_("系统只能按时间开始或结束活动。"))
@@ -165,28 +151,24 @@ def activity_transition(
     else:
         _require_owner(actor, activity)
     locked = Activity.objects.select_for_update().select_related("unit").get(pk=activity.pk)
-    if locked.state not in transition.sources:
-        raise RuleViolation(
-            _("活动当前为“%(state)s”，不能%(action)s。")
-            % {"state": locked.get_state_display(), "action": transition.label}
-        )
-    reason = (reason or "").strip()[:300]
-    if transition.reason_required and not reason:
-        raise RuleViolation(_("请写明原因。"), field="reason")
+    TRANSITIONS.check(locked, action)
+    reason = TRANSITIONS.reason(transition, reason)
     _check_policy(action, locked)
-    before = locked.state
-    locked.state = transition.target
-    locked.state_changed_at = timezone.now()
-    if locked.state == S.PUBLISHED and locked.published_at is None:
-        locked.published_at = locked.state_changed_at
-    locked.save(update_fields=["state", "state_changed_at", "published_at", "updated_at"])
-    audit_record(
+    now = timezone.now()
+    TRANSITIONS.move(
+        locked,
+        transition,
         actor=actor,
         verb=f"activity.{action}",
-        target=locked,
         region_code=locked.region_id,
-        changes={"state": [before, locked.state]},
-        note=reason,
+        reason=reason,
+        fields={
+            "state_changed_at": now,
+            "published_at": now
+            if transition.target == S.PUBLISHED and locked.published_at is None
+            else locked.published_at,
+        },
+        update_fields=["state", "state_changed_at", "published_at", "updated_at"],
     )
     if locked.state == S.CANCELLED:
         _notify_volunteers(

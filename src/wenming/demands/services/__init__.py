@@ -42,7 +42,6 @@ from wenming.demands.services.machine import (
     SYSTEM_LABEL,
     TRANSITIONS,
     S,
-    Transition,
     allowed_actions,
 )
 from wenming.demands.services.menu import (
@@ -85,7 +84,6 @@ __all__ = [
     "OrderInput",
     "Participant",
     "S",
-    "Transition",
     "allowed_actions",
     "landing_unit",
     "menu_item_save",

@@ -4,16 +4,15 @@ check, move, timeline event)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from wenming.core.audit import audit_record
-from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.errors import NotFound
+from wenming.core.statemachine import StateMachine, Transition
 from wenming.demands.models import EVENT_LABELS as MODEL_EVENT_LABELS
 from wenming.demands.models import (
     LIVE_STATES,
@@ -47,24 +46,10 @@ MAX_MINUTES_PER_ORDER = 12 * 60
 # ---------------------------------------------------------------- the state machine
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    label: str | Promise
-    # "manager": staff over the order's unit; "assignee": the team leader or volunteer
-    # the order went to (or a manager on their behalf); "grabber": the leader of an
-    # eligible team; "requester": the resident through the private link.
-    by: str = "manager"
-    reason_required: bool = False
-
-
 _OPEN_FOR_CANCEL = frozenset(LIVE_STATES)
 
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
+TRANSITIONS = StateMachine(
+    [
         Transition("accept", frozenset({S.SUBMITTED}), S.ACCEPTED, gettext_lazy("受理")),
         Transition(
             "reject",
@@ -100,21 +85,15 @@ TRANSITIONS: dict[str, Transition] = {
             "cancel", _OPEN_FOR_CANCEL, S.CANCELLED, gettext_lazy("取消"), reason_required=True
         ),
         Transition("withdraw", _OPEN_FOR_CANCEL, S.CANCELLED, gettext_lazy("撤单"), by="requester"),
-    ]
-}
+    ],
+    subject=pgettext_lazy("state machine subject", "订单"),
+    default_by="manager",
+)
 
 SYSTEM_LABEL = gettext_lazy("系统")
 RESIDENT_LABEL = gettext_lazy("群众")
 
 EVENT_LABELS = MODEL_EVENT_LABELS
-
-
-def _refuse(order: Order, transition: Transition) -> RuleViolation:
-    return RuleViolation(
-        _("订单当前为“%(state)s”，不能%(action)s。")
-        % {"state": order.get_state_display(), "action": transition.label},
-        code="bad_state",
-    )
 
 
 def allowed_actions(actor: Any, order: Order) -> list[Transition]:
@@ -205,11 +184,15 @@ def _move(
     the timeline and one audit event."""
     transition = TRANSITIONS[action]
     now = now or timezone.now()
-    before = order.state
-    order.state = transition.target
-    for name, value in (changes or {}).items():
-        setattr(order, name, value)
-    order.save()
+    before, _after = TRANSITIONS.move(
+        order,
+        transition,
+        actor=actor,
+        verb=f"order.{action}",
+        region_code=order.region_id,
+        reason=reason,
+        fields=changes,
+    )
     _event(
         order=order,
         action=action,
@@ -223,26 +206,4 @@ def _move(
         who=who,
         public=public,
     )
-    audit_record(
-        actor=actor,
-        verb=f"order.{action}",
-        target=order,
-        region_code=order.region_id,
-        changes={"state": [before, order.state]},
-        note=reason,
-    )
     return order
-
-
-def _reason(transition: Transition, reason: str) -> str:
-    reason = (reason or "").strip()[:300]
-    if transition.reason_required and not reason:
-        raise RuleViolation(_("请写明原因。"), field="reason")
-    return reason
-
-
-def _check(order: Order, action: str) -> Transition:
-    transition = TRANSITIONS[action]
-    if order.state not in transition.sources:
-        raise _refuse(order, transition)
-    return transition

@@ -36,12 +36,9 @@ from wenming.demands.services.machine import (
     RESIDENT_LABEL,
     TRANSITIONS,
     S,
-    _check,
     _event,
     _locked,
     _move,
-    _reason,
-    _refuse,
 )
 from wenming.records.hours import daily_capped
 from wenming.records.models import RecordStatus, ServiceRecord
@@ -62,7 +59,7 @@ def order_accept(*, actor: Any, order: Order, note: str = "") -> Order:
     """The unit where the order landed takes it on (审单)."""
     locked = _locked(order)
     require_manager(actor, locked)
-    _check(locked, "accept")
+    TRANSITIONS.check(locked, "accept")
     now = timezone.now()
     return _move(
         actor=actor,
@@ -80,8 +77,8 @@ def order_reject(*, actor: Any, order: Order, reason: str) -> Order:
     requester (on the private page and by SMS)."""
     locked = _locked(order)
     require_manager(actor, locked)
-    transition = _check(locked, "reject")
-    reason = _reason(transition, reason)
+    transition = TRANSITIONS.check(locked, "reject")
+    reason = TRANSITIONS.reason(transition, reason)
     now = timezone.now()
     _move(
         actor=actor,
@@ -130,7 +127,7 @@ def order_dispatch(
     The team must be active; the volunteer registered (active)."""
     locked = _locked(order)
     require_manager(actor, locked)
-    _check(locked, "dispatch")
+    TRANSITIONS.check(locked, "dispatch")
     if (team is None) == (volunteer is None):
         raise RuleViolation(_("请选择一个服务队或一名志愿者。"), field="assignee")
     if team is not None and not Team.objects.filter(pk=team.pk, is_active=True).exists():
@@ -179,7 +176,7 @@ def order_open_for_grab(*, actor: Any, order: Order, due_at: dt.datetime | None 
     """Open an accepted order to the eligible teams (抢单): the first to accept wins."""
     locked = _locked(order)
     require_manager(actor, locked)
-    _check(locked, "open_grab")
+    TRANSITIONS.check(locked, "open_grab")
     now = timezone.now()
     deadline = _deadline(locked, due_at, now)
     _move(actor=actor, order=locked, action="open_grab", now=now, changes={"complete_by": deadline})
@@ -199,8 +196,8 @@ def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
     """Take a dispatched or open order back to be dispatched again."""
     locked = _locked(order)
     require_manager(actor, locked)
-    transition = _check(locked, "recall")
-    reason = _reason(transition, reason)
+    transition = TRANSITIONS.check(locked, "recall")
+    reason = TRANSITIONS.reason(transition, reason)
     return _move(
         actor=actor,
         order=locked,
@@ -220,7 +217,7 @@ def order_take(*, actor: Any, order: Order) -> Order:
     (接单); a manager may record it on their behalf."""
     locked = _locked(order)
     require_view(actor, locked)
-    _check(locked, "take")
+    TRANSITIONS.check(locked, "take")
     require_assignee(actor, locked)
     now = timezone.now()
     _move(
@@ -253,7 +250,7 @@ def order_grab(*, actor: Any, order: Order, team: Team) -> Order:
     if current.state != S.OPEN:
         if current.state in (S.TAKEN, S.COMPLETED, S.RATED):
             raise RuleViolation(_("手慢了，该订单已被其他服务队接走。"), code="grabbed")
-        raise _refuse(current, TRANSITIONS["grab"])
+        raise TRANSITIONS.refusal(current, TRANSITIONS["grab"])
     if not eligible_teams(current).filter(pk=team.pk).exists():
         raise Forbidden(_("您的服务队不在该订单的可抢单范围内。"))
     now = timezone.now()
@@ -300,9 +297,9 @@ def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
     to be dispatched again."""
     locked = _locked(order)
     require_view(actor, locked)
-    transition = _check(locked, "decline")
+    transition = TRANSITIONS.check(locked, "decline")
     require_assignee(actor, locked)
-    reason = _reason(transition, reason)
+    reason = TRANSITIONS.reason(transition, reason)
     team, volunteer = locked.assigned_team, locked.assigned_volunteer
     _move(
         actor=actor,
@@ -380,7 +377,7 @@ def order_complete(
     to be confirmed by its staff like any activity's records (谁组织谁记录)."""
     locked = _locked(order)
     require_view(actor, locked)
-    _check(locked, "complete")
+    TRANSITIONS.check(locked, "complete")
     require_assignee(actor, locked)
     note = (note or "").strip()
     if not note:
@@ -448,7 +445,7 @@ def order_rate(
     link. A rating at or below LOW_RATING is flagged to the unit's staff."""
     order = _resident_order(order, token, actor)
     locked = _locked(order)
-    _check(locked, "rate")
+    TRANSITIONS.check(locked, "rate")
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise RuleViolation(_("请选择 1 到 5 颗星。"), field="stars")
     comment = (comment or "").strip()
@@ -491,8 +488,8 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     """Staff close an unfinished order with a reason."""
     locked = _locked(order)
     require_manager(actor, locked)
-    transition = _check(locked, "cancel")
-    reason = _reason(transition, reason)
+    transition = TRANSITIONS.check(locked, "cancel")
+    reason = TRANSITIONS.reason(transition, reason)
     now = timezone.now()
     _move(actor=actor, order=locked, action="cancel", reason=reason, changes={"closed_at": now})
     _sms_requester(
@@ -573,7 +570,7 @@ def order_withdraw(*, order: Order, token: str = "", actor: Any = None, reason: 
     """The resident withdraws their unfinished order through the private link."""
     order = _resident_order(order, token, actor)
     locked = _locked(order)
-    _check(locked, "withdraw")
+    TRANSITIONS.check(locked, "withdraw")
     now = timezone.now()
     _move(
         actor=None,

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
@@ -18,12 +20,12 @@ from wenming.core.access import actor_label, require
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.roles import Perm
+from wenming.core.statemachine import StateMachine, Transition
 from wenming.demands.models import Channel as OrderChannel
 from wenming.demands.models import RequestKind
 from wenming.demands.services import OrderInput, order_create
 from wenming.households import permissions
 from wenming.households.models import (
-    EVENT_TRANSITIONS,
     ContactPerson,
     EventEntry,
     EventKind,
@@ -65,18 +67,31 @@ def _entry(
     )
 
 
+# The one table of an event's moves: a contact answers it, staff close or cancel it.
+EVENT_MACHINE = StateMachine(
+    [
+        Transition("answer", frozenset({EventState.OPEN}), EventState.ANSWERED, _l("联系")),
+        Transition(
+            "close", frozenset({EventState.OPEN, EventState.ANSWERED}), EventState.CLOSED,
+            _l("办结"),
+        ),
+        Transition(
+            "cancel", frozenset({EventState.OPEN, EventState.ANSWERED}), EventState.CANCELLED,
+            _l("撤销"), reason_required=True, destructive=True,
+        ),
+    ],
+    subject=pgettext_lazy("state machine subject", "事项"),
+    refused_code="bad_transition",
+)  # fmt: skip
+
+
 def _transition(
     event: HouseholdEvent, target: str, *, actor: Any, at: dt.datetime, why: str
 ) -> None:
-    """Move a locked event along EVENT_TRANSITIONS, recording who, when and why."""
-    source = event.state
-    if target not in EVENT_TRANSITIONS[source]:
-        raise RuleViolation(
-            _("事项当前为“%(state)s”，不能改为“%(target)s”。")
-            % {"state": EventState(source).label, "target": EventState(target).label},
-            code="bad_transition",
-        )
-    event.state = target
+    """Move a locked event to `target` along EVENT_MACHINE and put the step on its
+    timeline (who, when, why); the caller saves the event and audits."""
+    transition = EVENT_MACHINE.by_target(event, target)
+    source, _target = EVENT_MACHINE.move(event, transition, actor=actor, save=False, audit=False)
     _entry(event, actor=actor, at=at, text=why, from_state=source, to_state=target)
 
 

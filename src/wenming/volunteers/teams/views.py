@@ -25,7 +25,7 @@ from wenming.volunteers import teams
 from wenming.volunteers.forms import int_or_none
 from wenming.volunteers.models import Membership, MembershipStatus, Team, Volunteer
 from wenming.volunteers.own import volunteer_of
-from wenming.volunteers.team_forms import ReasonForm, TeamForm
+from wenming.volunteers.teams.forms import ReasonForm, TeamForm
 
 MEMBERS_PER_PAGE = 50
 # The team page shows its latest public activities; the rest are on the activity list.

@@ -1,18 +1,15 @@
-"""Writes about volunteers: registration, review, revealing personal data, star levels.
-
-Each service checks the actor's role and scope, changes state atomically and records an
-audit event that never contains a plaintext ID or phone number."""
+"""Registering volunteers: one set of rules for the form, the staff page and each Excel row
+(`registration_clean`), the registering unit, review, and the unit's registration
+policy."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,9 +19,9 @@ from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto
 from wenming.core import regions as rc
-from wenming.core.access import require, subtree_q
+from wenming.core.access import require
 from wenming.core.audit import audit_record
-from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.errors import RuleViolation
 from wenming.core.roles import Perm
 from wenming.network.models import Region, Unit, UnitKind
 from wenming.volunteers import permissions
@@ -35,11 +32,9 @@ from wenming.volunteers.models import (
     PoliticalStatus,
     RegistrationPolicy,
     Skill,
-    StarPolicy,
     Volunteer,
     VolunteerStatus,
 )
-from wenming.volunteers.stars import star_level_for, star_thresholds_for
 
 # Choices' values, computed once: an Excel import checks them 100,000 times.
 _GENDERS = frozenset(Gender.values)
@@ -392,239 +387,6 @@ def volunteer_review(
         region_code=locked.region_id,
         changes={"status": [before, locked.status]},
         note=locked.review_note,
-    )
-    return locked
-
-
-SELF_EDITABLE = {"skill_ids", "service_region_codes", "availability", "political_status"}
-STAFF_EDITABLE = SELF_EDITABLE | {"name", "phone"}
-
-
-def _profile_snapshot(v: Volunteer) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "phone": v.phone_masked,
-        "political_status": v.political_status,
-        "availability": list(v.availability),
-        "skill_ids": sorted(v.skills.values_list("id", flat=True)),
-        "service_region_codes": sorted(v.service_regions.values_list("code", flat=True)),
-    }
-
-
-@transaction.atomic
-def volunteer_update(*, actor: Any, volunteer: Volunteer, **fields: Any) -> Volunteer:
-    """Edit a profile. The volunteer edits their own skills, service regions, service
-    times and political status; staff with VOLUNTEER_MANAGE over the volunteer's region
-    may also correct the name and phone. The ID number is never edited (a wrong one
-    means a new registration after the old is suspended)."""
-    is_self = volunteer.user_id is not None and volunteer.user_id == getattr(actor, "pk", None)
-    if is_self:
-        allowed = SELF_EDITABLE
-    else:
-        permissions.require_manage(actor, volunteer)
-        allowed = STAFF_EDITABLE
-    unknown = set(fields) - allowed
-    if unknown:
-        raise RuleViolation(_("不能修改这些信息：%(f)s") % {"f": ", ".join(sorted(unknown))})
-    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-    before = _profile_snapshot(locked)
-    if "name" in fields:
-        name = str(fields["name"]).strip()
-        if not name or len(name) > 50:
-            raise RuleViolation(_("请填写姓名（最多 50 个字）。"), field="name")
-        locked.name = name
-    if "phone" in fields:
-        phone = normalize_phone(fields["phone"])
-        others = Volunteer.objects.filter(phone_digest__in=crypto.digests(phone)).exclude(
-            pk=locked.pk
-        )
-        if others.exists():
-            raise RuleViolation(_("该手机号码已经注册过志愿者。"), field="phone")
-        locked.phone_digest = crypto.digest(phone)
-        locked.phone_cipher = crypto.encrypt(phone)
-        locked.phone_masked = crypto.mask_phone(phone)
-    if "political_status" in fields:
-        if fields["political_status"] and fields["political_status"] not in PoliticalStatus.values:
-            raise RuleViolation(_("政治面貌不正确。"), field="political_status")
-        locked.political_status = fields["political_status"]
-    if "availability" in fields:
-        slots = set(fields["availability"])
-        if slots - set(Availability.values):
-            raise RuleViolation(_("服务时间不正确。"), field="availability")
-        locked.availability = sorted(slots)
-    skills = service_regions = None
-    if "skill_ids" in fields:
-        wanted = set(fields["skill_ids"])
-        skills = list(Skill.objects.filter(pk__in=wanted))
-        if len(skills) != len(wanted):
-            raise RuleViolation(_("技能不正确。"), field="skills")
-    if "service_region_codes" in fields:
-        codes = set(fields["service_region_codes"])
-        service_regions = list(Region.objects.filter(code__in=codes))
-        if len(service_regions) != len(codes):
-            raise RuleViolation(_("服务区域不正确。"), field="service_regions")
-    try:
-        with transaction.atomic():
-            locked.save()
-    except IntegrityError as exc:
-        raise RuleViolation(_("该手机号码已经注册过志愿者。"), field="phone") from exc
-    if skills is not None:
-        locked.skills.set(skills)
-    if service_regions is not None:
-        locked.service_regions.set(service_regions)
-    changes = {
-        k: [v, after] for k, v in before.items() if (after := _profile_snapshot(locked)[k]) != v
-    }
-    if changes:
-        audit_record(
-            actor=actor,
-            verb="volunteer.update",
-            target=locked,
-            region_code=locked.region_id,
-            changes=changes,
-            note="self" if is_self else "",
-        )
-    return locked
-
-
-REVEALABLE = {"id_number": "id_cipher", "phone": "phone_cipher"}
-
-
-@transaction.atomic
-def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str = "") -> str:
-    """Show one plaintext ID or phone number to a role granted PERSONAL_REVEAL over the
-    volunteer's region; every reveal is audited (without the number itself)."""
-    permissions.require_reveal(actor, volunteer)
-    if what not in REVEALABLE:
-        raise RuleViolation(_("不能查看该信息。"))
-    value = crypto.decrypt(getattr(volunteer, REVEALABLE[what]))
-    audit_record(
-        actor=actor,
-        verb="volunteer.reveal",
-        target=volunteer,
-        region_code=volunteer.region_id,
-        changes={"field": what},
-        note=reason.strip()[:300],
-    )
-    return value
-
-
-# ---------------------------------------------------------------- star levels
-
-
-def _star_case(thresholds_hours: Sequence[int]) -> Case:
-    return Case(
-        *[
-            When(confirmed_minutes__gte=hours * 60, then=Value(level))
-            for level, hours in reversed(list(enumerate(thresholds_hours, start=1)))
-        ],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def stars_recompute(*, region_code: str) -> int:
-    """Recompute the star level of every volunteer under `region_code`, each by the
-    policy nearest to it: one UPDATE per policy in the subtree."""
-    prefix = rc.prefix_of(region_code)
-    inner = sorted(
-        StarPolicy.objects.filter(subtree_q("region_id", prefix)).values_list(
-            "region_id", "thresholds"
-        ),
-        key=lambda p: len(rc.prefix_of(p[0])),
-    )
-    scopes: list[tuple[str, Sequence[int]]] = [(region_code, star_thresholds_for(region_code))]
-    scopes += [(code, thresholds) for code, thresholds in inner if code != region_code]
-    updated = 0
-    for index, (code, thresholds) in enumerate(scopes):
-        deeper = [
-            c for c, _t in scopes[index + 1 :] if rc.prefix_of(c).startswith(rc.prefix_of(code))
-        ]
-        qs = Volunteer.objects.filter(subtree_q("region_id", rc.prefix_of(code)))
-        for other in deeper:
-            qs = qs.exclude(subtree_q("region_id", rc.prefix_of(other)))
-        updated += qs.update(star_level=_star_case(thresholds))
-    return updated
-
-
-@transaction.atomic
-def star_policy_set(*, actor: Any, region_code: str, thresholds: Sequence[int]) -> StarPolicy:
-    """Set the star thresholds (hours for one to five stars, strictly increasing) for a
-    jurisdiction and recompute the stars under it."""
-    require(actor, Perm.VOLUNTEER_MANAGE, region_code, view_perm=Perm.VOLUNTEER_VIEW)
-    if not rc.is_valid(region_code) or rc.level_of(region_code) > rc.Level.COUNTY:
-        raise Forbidden(_("星级标准只能按省、市、县（区）设置。"))
-    try:
-        values = [int(v) for v in thresholds]
-    except (TypeError, ValueError):  # "abc" from a form or API was a server error
-        values = []
-    if len(values) != 5 or values[0] <= 0 or any(b <= a for a, b in itertools.pairwise(values)):
-        raise RuleViolation(_("请填写 5 个逐级递增的正整数小时数。"), field="thresholds")
-    try:
-        region = Region.objects.get(code=region_code)
-    except Region.DoesNotExist as exc:
-        raise NotFound(_("找不到该区划。")) from exc
-    policy, _created = StarPolicy.objects.get_or_create(
-        region=region, defaults={"thresholds": values}
-    )
-    before = policy.thresholds if not _created else None
-    if not _created:
-        policy.thresholds = values
-        policy.save(update_fields=["thresholds"])
-    stars_recompute(region_code=region_code)
-    audit_record(
-        actor=actor,
-        verb="volunteer.star_policy",
-        target=policy,
-        region_code=region_code,
-        changes={"thresholds": [before, values]},
-    )
-    return policy
-
-
-def volunteer_hours_changed(*, volunteer_id: int, delta_minutes: int) -> None:
-    """Called by the service-record ledger when confirmed hours change: add the delta
-    atomically (F expression) and recompute the star level."""
-    from django.db.models import F
-
-    Volunteer.objects.filter(pk=volunteer_id).update(
-        confirmed_minutes=F("confirmed_minutes") + delta_minutes
-    )
-    volunteer = Volunteer.objects.only("region_id", "confirmed_minutes").get(pk=volunteer_id)
-    level = star_level_for(volunteer.confirmed_minutes, star_thresholds_for(volunteer.region_id))
-    Volunteer.objects.filter(pk=volunteer_id).update(star_level=level)
-
-
-@transaction.atomic
-def volunteer_set_active(
-    *, actor: Any, volunteer: Volunteer, active: bool, reason: str
-) -> Volunteer:
-    """Suspend a registered volunteer (停用) or restore a suspended one, with a reason.
-    Only staff managing the volunteer's region; only active ↔ suspended (a pending
-    registration is reviewed instead). The record and its hours are kept either way."""
-    permissions.require_manage(actor, volunteer)
-    reason = reason.strip()
-    if not reason:
-        raise RuleViolation(_("请写明原因。"), field="reason")
-    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-    source, target = (
-        (VolunteerStatus.SUSPENDED, VolunteerStatus.ACTIVE)
-        if active
-        else (VolunteerStatus.ACTIVE, VolunteerStatus.SUSPENDED)
-    )
-    if locked.status != source:
-        raise RuleViolation(
-            _("只能恢复已停用的志愿者。") if active else _("只能停用已注册的志愿者。")
-        )
-    locked.status = target
-    locked.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        verb="volunteer.restore" if active else "volunteer.suspend",
-        target=locked,
-        region_code=locked.region_id,
-        changes={"status": [source, target]},
-        note=reason[:300],
     )
     return locked
 

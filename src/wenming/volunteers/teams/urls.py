@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wenming.volunteers import team_views
+from wenming.volunteers.teams import views as team_views
 
 app_name = "teams"
 urlpatterns = [
