@@ -174,7 +174,7 @@ def pytest_collection_modifyitems(config, items):
 def phone_code(phone: str) -> str:
     """A live self-registration code for `phone`, as the text message would carry it
     (sent through the real service and outbox, read back from the outbox)."""
-    from wenming.accounts import verification
+    from wenming.notifications import verification
     from wenming.notifications.models import OutboxMessage
 
     code = verification.phone_code_send(

@@ -7,14 +7,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from tests.activities.helpers import audit_count, make_activity, published
+from tests.shared import queries_for
 from wenming.activities import services
 from wenming.activities.models import ActivityPhoto, ActivityState
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -228,10 +227,7 @@ def test_photos_of_a_draft_are_for_staff_in_scope(client, cast, net, login):
 
 
 def _queries(client, url: str) -> int:
-    cache.clear()  # the uncached path: the public list keeps its rendered cards
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
+    return queries_for(client, url, fresh=True)  # the public list caches its cards
 
 
 def _fake_photos(activity, n: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,6 +17,7 @@ from tests.activities.helpers import (
     require_approval,
     volunteer_user,
 )
+from tests.shared import queries_for
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
 
 S = ActivityState
@@ -179,10 +179,7 @@ def test_a_non_volunteer_is_sent_to_registration(client, cast, net, login):
 
 
 def _queries(client, url: str) -> int:
-    cache.clear()  # the uncached path: the public list keeps its rendered cards
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
+    return queries_for(client, url, fresh=True)  # the public list caches its cards
 
 
 @pytest.mark.parametrize("url", ["/activities/", "/activities/manage/"])

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import PASSWORD, make_user
 from tests.network.snapshot import db_state
+from tests.shared import queries_for
 from wenming.core.models import AuditEvent
 from wenming.core.roles import Role
 from wenming.network.models import RoleGrant, Unit, UnitKind
@@ -444,11 +443,7 @@ def test_audit_events_scoped(api_as, cast, net):
 # ---------------------------------------------------------------- query counts
 
 
-def _count(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
+_count = queries_for
 
 
 def test_list_endpoints_make_a_constant_number_of_queries(api_as, cast, net):

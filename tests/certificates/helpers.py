@@ -9,9 +9,9 @@ from typing import Any
 from django.utils import timezone
 
 from tests.activities.helpers import volunteer_user
+from tests.shared import rows
 from wenming.accounts.models import User
 from wenming.certificates.models import Certificate, CertificateCounter, CertificateRequest
-from wenming.core.models import AuditEvent
 from wenming.records.models import RecordStatus, ServiceRecord
 from wenming.volunteers.models import Volunteer
 
@@ -55,9 +55,4 @@ def record(
 
 
 def state() -> tuple[Any, ...]:
-    return (
-        list(CertificateRequest.objects.order_by("id").values()),
-        list(Certificate.objects.order_by("id").values()),
-        list(CertificateCounter.objects.order_by("id").values()),
-        AuditEvent.objects.count(),
-    )
+    return rows(CertificateRequest, Certificate, CertificateCounter)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.activities.helpers import volunteer_user
 from tests.conftest import make_user
-from wenming.core.models import AuditEvent
+from tests.shared import rows
 from wenming.core.roles import Role
 from wenming.demands import services
 from wenming.demands.models import MenuItem, Order, OrderEvent, OrderPhoto, OrderState
@@ -89,11 +89,7 @@ def submit(item: MenuItem | None = None, ip: str = "10.0.0.1", **overrides: Any)
 def state() -> tuple[Any, ...]:
     """Everything the demands services write, to assert that a refusal changed nothing."""
     return (
-        list(Order.objects.order_by("id").values()),
-        list(OrderEvent.objects.order_by("id").values()),
-        list(OrderPhoto.objects.order_by("id").values()),
-        list(ServiceRecord.objects.order_by("id").values()),
-        AuditEvent.objects.count(),
+        *rows(Order, OrderEvent, OrderPhoto, ServiceRecord),
         Notification.objects.count(),
         OutboxMessage.objects.count(),
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from tests.activities.helpers import volunteer_user
-from wenming.core.models import AuditEvent
+from tests.shared import rows
 from wenming.households import services
 from wenming.households.models import (
     Assignment,
@@ -49,14 +49,7 @@ def contact(staff: Any, n: int = 0, *, region: str = VILLAGE) -> ContactPerson:
 
 def state() -> tuple[Any, ...]:
     """Everything the register's services write (a refusal must change none of it)."""
-    return (
-        list(Household.objects.order_by("id").values()),
-        list(HouseholdMember.objects.order_by("id").values()),
-        list(ContactPerson.objects.order_by("id").values()),
-        list(Assignment.objects.order_by("id").values()),
-        list(HouseholdEvent.objects.order_by("id").values()),
-        list(EventEntry.objects.order_by("id").values()),
-        list(Visit.objects.order_by("id").values()),
-        list(OverdueAlert.objects.order_by("id").values()),
-        AuditEvent.objects.count(),
-    )
+    return rows(
+        Household, HouseholdMember, ContactPerson, Assignment, HouseholdEvent, EventEntry,
+        Visit, OverdueAlert,
+    )  # fmt: skip

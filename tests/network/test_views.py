@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import PASSWORD
 from tests.network.snapshot import db_state
+from tests.shared import queries_for
 from wenming.accounts.models import User
 from wenming.core.models import AuditEvent
 from wenming.core.roles import Role
@@ -615,11 +614,7 @@ def test_revoke_role_beyond_granter_is_forbidden(login, cast, net):
 # ---------------------------------------------------------------- query counts
 
 
-def _count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
+_count_queries = queries_for
 
 
 def _add_points(net, start: int, count: int) -> None:

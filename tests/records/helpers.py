@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import F
 
 from tests.activities.helpers import make_activity, volunteer_user
+from tests.shared import rows
 from wenming.accounts.models import User
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
-from wenming.core.models import AuditEvent
 from wenming.records.checkin import token_for
 from wenming.records.models import Attendance, CorrectionRequest, ServiceRecord
 from wenming.volunteers.models import Volunteer
@@ -52,10 +52,9 @@ def token(activity: Activity, at: dt.datetime) -> str:
 
 def state() -> tuple[Any, ...]:
     """Everything the records services write, to assert that a refusal changed nothing."""
-    return (
-        list(Attendance.objects.order_by("id").values()),
-        list(ServiceRecord.objects.order_by("id").values()),
-        list(CorrectionRequest.objects.order_by("id").values()),
-        list(Volunteer.objects.order_by("id").values_list("confirmed_minutes", "star_level")),
-        AuditEvent.objects.count(),
+    return rows(
+        Attendance,
+        ServiceRecord,
+        CorrectionRequest,
+        Volunteer.objects.values("id", "confirmed_minutes", "star_level"),
     )

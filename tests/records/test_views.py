@@ -10,10 +10,9 @@ import re
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.records.helpers import START, activity, signed_up_volunteer, state, token
+from tests.shared import queries_for
 from wenming.records import services
 from wenming.records.checkin import pass_for
 from wenming.records.models import Attendance, CorrectionRequest, RecordStatus, ServiceRecord
@@ -175,10 +174,7 @@ def test_roster_bulk_confirm_and_reject(client, login, cast, act):
     assert [Volunteer.objects.get(user=u).confirmed_minutes for u in users] == [30, 60, 0]
 
 
-def _queries(client, path):
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
+_queries = queries_for
 
 
 def test_roster_query_count_is_constant(client, login, cast, act):

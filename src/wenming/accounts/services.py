@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
@@ -24,7 +23,9 @@ def _validate_password(password: str, user: User | None = None, field: str = "pa
 
 
 @transaction.atomic
-def user_create(*, actor: Any, phone: str, name: str, password: str, region_code: str = "") -> User:
+def user_create(
+    *, actor: Actor | None, phone: str, name: str, password: str, region_code: str = ""
+) -> User:
     """Create a login. The phone number is unique (checked by its keyed hash, also
     under concurrency by the unique index)."""
     name = (name or "").strip()

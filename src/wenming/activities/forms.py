@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import Project, Subcategory, WorkItem
 from wenming.activities.services import ActivityInput
 from wenming.core import regions as rc
@@ -69,7 +70,7 @@ class ActivityForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args: Any, actor: Any, published: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, published: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
         grouped: dict[str, list[tuple[int, str]]] = {value: [] for value in WorkItem.values}

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
     PUBLIC_STATES,
@@ -151,7 +152,7 @@ def activity_photos(*, activity: Activity) -> list[ActivityPhoto]:
     return list(activity.photos.order_by("sort", "id"))
 
 
-def activity_photo_get(*, actor: Any, activity_id: int, photo_id: int) -> ActivityPhoto:
+def activity_photo_get(*, actor: Actor, activity_id: int, photo_id: int) -> ActivityPhoto:
     """A photo of an activity the actor may see (a public one, or any in their
     ACTIVITY_VIEW scope); elsewhere it does not exist."""
     activity = activity_get(actor=actor, activity_id=activity_id)
@@ -185,13 +186,13 @@ def public_team_name(team_id: int | None) -> str:
     return row or ""
 
 
-def staff_activity_list(*, actor: Any, **filters: Any) -> QuerySet[Activity]:
+def staff_activity_list(*, actor: Actor, **filters: Any) -> QuerySet[Activity]:
     """Every activity in the actor's ACTIVITY_VIEW scope, drafts included, newest first."""
     qs = scoped(Activity.objects.all(), actor, Perm.ACTIVITY_VIEW, "region_id")
     return _filtered(qs, **filters).order_by("-starts_at", "-id")
 
 
-def activity_get(*, actor: Any, activity_id: int) -> Activity:
+def activity_get(*, actor: Actor, activity_id: int) -> Activity:
     """A public activity for anyone; any other state only inside the actor's
     ACTIVITY_VIEW scope (elsewhere it does not exist)."""
     activity = (
@@ -233,7 +234,7 @@ def _signup_lookup_sql() -> str:
     )
 
 
-def activity_for_signup(*, actor: Any, activity_id: int) -> Activity:
+def activity_for_signup(*, actor: Actor, activity_id: int) -> Activity:
     """The activity to sign up for, as `activity_get` finds it (public, or in the
     actor's scope) but lean, since a popular activity's sign-ups all arrive at once: one
     query that also reads whether it asks for skills (`needs_skills`) and the actor's
@@ -248,7 +249,7 @@ def activity_for_signup(*, actor: Any, activity_id: int) -> Activity:
 
 
 def activity_roster(
-    *, actor: Any, activity: Activity, search: str = "", state: str = ""
+    *, actor: Actor, activity: Activity, search: str = "", state: str = ""
 ) -> QuerySet[SignUp]:
     """The sign-ups of an activity, for staff who may see the activity in every state
     (names and masked phones of volunteers who signed up to it): places first, then
@@ -275,24 +276,24 @@ def activity_roster(
     )
 
 
-def my_signups(*, actor: Any, live_only: bool = False) -> QuerySet[SignUp]:
+def my_signups(*, actor: Actor, live_only: bool = False) -> QuerySet[SignUp]:
     """The acting user's own sign-ups (as a volunteer), soonest activity first."""
     if not getattr(actor, "is_authenticated", False):
         return SignUp.objects.none()
-    qs = SignUp.objects.filter(volunteer__user_id=actor.pk)
+    qs = SignUp.objects.filter(volunteer__user_id=user_id_of(actor))
     if live_only:
         qs = qs.filter(state__in=LIVE_SIGNUP_STATES)
     return qs.select_related("activity", "activity__unit").order_by("-activity__starts_at", "-id")
 
 
-def my_live_states(*, actor: Any, activity_ids: list[int]) -> dict[int, str]:
+def my_live_states(*, actor: Actor, activity_ids: list[int]) -> dict[int, str]:
     """The acting user's live sign-up state (signed up / waitlisted) on each of the
     given activities that they hold one on (no query for none)."""
     if not getattr(actor, "is_authenticated", False) or not activity_ids:
         return {}
     return dict(
         SignUp.objects.filter(
-            volunteer__user_id=actor.pk,
+            volunteer__user_id=user_id_of(actor),
             activity_id__in=activity_ids,
             state__in=LIVE_SIGNUP_STATES,
         )
@@ -301,12 +302,12 @@ def my_live_states(*, actor: Any, activity_ids: list[int]) -> dict[int, str]:
     )
 
 
-def my_live_signup(*, actor: Any, activity: Activity) -> SignUp | None:
+def my_live_signup(*, actor: Actor, activity: Activity) -> SignUp | None:
     if not getattr(actor, "is_authenticated", False):
         return None
     return (
         SignUp.objects.filter(
-            activity=activity, volunteer__user_id=actor.pk, state__in=LIVE_SIGNUP_STATES
+            activity=activity, volunteer__user_id=user_id_of(actor), state__in=LIVE_SIGNUP_STATES
         )
         .select_related("volunteer")
         .first()
@@ -314,7 +315,7 @@ def my_live_signup(*, actor: Any, activity: Activity) -> SignUp | None:
 
 
 def _count_state(state: str) -> Any:
-    def count(actor: Any) -> int:
+    def count(actor: Actor) -> int:
         return scoped(
             Activity.objects.filter(state=state), actor, Perm.ACTIVITY_VIEW, "region_id"
         ).count()
@@ -343,7 +344,7 @@ def home_counters() -> list[HomeCounter]:
     ]
 
 
-def approval_units(*, actor: Any, search: str = "") -> QuerySet[Unit]:
+def approval_units(*, actor: Actor, search: str = "") -> QuerySet[Unit]:
     """The units whose activities the actor approves: those whose parent unit lies in
     the actor's ACTIVITY_MANAGE scope."""
     qs = scoped(
@@ -427,11 +428,11 @@ def calendar_feed_signups(*, feed: CalendarFeed, now: dt.datetime | None = None)
     )
 
 
-def calendar_feed_of(actor: Any) -> CalendarFeed | None:
+def calendar_feed_of(actor: Actor) -> CalendarFeed | None:
     """The acting volunteer's private feed, if they have opened one."""
     if not getattr(actor, "is_authenticated", False):
         return None
-    return CalendarFeed.objects.filter(volunteer__user_id=actor.pk).first()
+    return CalendarFeed.objects.filter(volunteer__user_id=user_id_of(actor)).first()
 
 
 def held_by_child(prefix: str, period: Period) -> dict[str, float]:

@@ -5,12 +5,11 @@ read-only staff get 403, outsiders 404."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.certificates.models import Certificate, CertificateRequest, RequestStatus
 from wenming.core.access import in_scope, require, scope_q
 from wenming.core.errors import NotFound
@@ -36,7 +35,7 @@ def requestable_units(*, volunteer: Volunteer) -> QuerySet[Unit]:
     return Unit.objects.filter(pk__in=unit_ids).order_by("region_id", "name")
 
 
-def my_requests(*, actor: Any) -> QuerySet[CertificateRequest]:
+def my_requests(*, actor: Actor) -> QuerySet[CertificateRequest]:
     volunteer = volunteer_of(actor)
     if volunteer is None:
         return CertificateRequest.objects.none()
@@ -47,7 +46,7 @@ def my_requests(*, actor: Any) -> QuerySet[CertificateRequest]:
     )
 
 
-def my_certificates(*, actor: Any) -> QuerySet[Certificate]:
+def my_certificates(*, actor: Actor) -> QuerySet[Certificate]:
     volunteer = volunteer_of(actor)
     if volunteer is None:
         return Certificate.objects.none()
@@ -55,7 +54,7 @@ def my_certificates(*, actor: Any) -> QuerySet[Certificate]:
 
 
 def request_queue(
-    *, actor: Any, status: str = RequestStatus.REQUESTED
+    *, actor: Actor, status: str = RequestStatus.REQUESTED
 ) -> QuerySet[CertificateRequest]:
     """Requests to units in the actor's ACTIVITY_VIEW scope, oldest first."""
     qs = CertificateRequest.objects.filter(scope_q(actor, Perm.ACTIVITY_VIEW, "region_id"))
@@ -64,7 +63,7 @@ def request_queue(
     return qs.select_related("unit", "volunteer").order_by("created_at", "id")
 
 
-def request_get(*, actor: Any, request_id: int) -> CertificateRequest:
+def request_get(*, actor: Actor, request_id: int) -> CertificateRequest:
     """A request the actor may see: their own, or one in their ACTIVITY_VIEW scope."""
     req = (
         CertificateRequest.objects.select_related("unit", "volunteer").filter(pk=request_id).first()
@@ -78,7 +77,7 @@ def request_get(*, actor: Any, request_id: int) -> CertificateRequest:
     return req
 
 
-def certificate_list(*, actor: Any, search: str = "") -> QuerySet[Certificate]:
+def certificate_list(*, actor: Actor, search: str = "") -> QuerySet[Certificate]:
     """Certificates of units in the actor's ACTIVITY_VIEW scope, newest first; search by
     certificate number or volunteer number (exact) or name (contains)."""
     qs = Certificate.objects.filter(scope_q(actor, Perm.ACTIVITY_VIEW, "region_id"))
@@ -90,7 +89,7 @@ def certificate_list(*, actor: Any, search: str = "") -> QuerySet[Certificate]:
     return qs.order_by("-issued_at", "-id")
 
 
-def certificate_get(*, actor: Any, certificate_id: int) -> Certificate:
+def certificate_get(*, actor: Actor, certificate_id: int) -> Certificate:
     """A certificate the actor may see: their own, or one in their ACTIVITY_VIEW scope."""
     cert = (
         Certificate.objects.select_related("unit", "revoked_by").filter(pk=certificate_id).first()
@@ -104,7 +103,7 @@ def certificate_get(*, actor: Any, certificate_id: int) -> Certificate:
     return cert
 
 
-def certificate_for_download(*, actor: Any, certificate_id: int) -> Certificate:
+def certificate_for_download(*, actor: Actor, certificate_id: int) -> Certificate:
     """The volunteer themself, or staff who may issue for the unit; a read-only viewer
     403, anyone else (another volunteer, another county) 404."""
     cert = certificate_get(actor=actor, certificate_id=certificate_id)
@@ -115,11 +114,11 @@ def certificate_for_download(*, actor: Any, certificate_id: int) -> Certificate:
     return cert
 
 
-def can_issue(actor: Any, region_code: str) -> bool:
+def can_issue(actor: Actor, region_code: str) -> bool:
     return in_scope(actor, Perm.ACTIVITY_MANAGE, region_code)
 
 
-def issuing_units(*, actor: Any) -> QuerySet[Unit]:
+def issuing_units(*, actor: Actor) -> QuerySet[Unit]:
     """The active units the actor may issue certificates for."""
     return Unit.objects.filter(
         scope_q(actor, Perm.ACTIVITY_MANAGE, "region_id"), is_active=True

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from wenming.accounts.types import Actor, user_of
 from wenming.certificates import signing
 from wenming.certificates.models import (
     Certificate,
@@ -60,7 +61,7 @@ NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}\Z")
 # ---------------------------------------------------------------- the rules
 
 
-def require_issuer(actor: Any, unit: Unit) -> None:
+def require_issuer(actor: Actor, unit: Unit) -> None:
     """Staff with ACTIVITY_MANAGE over the unit's region; a read-only viewer 403, anyone
     else 404."""
     require(actor, Perm.ACTIVITY_MANAGE, unit.region_id, view_perm=Perm.ACTIVITY_VIEW)
@@ -126,7 +127,7 @@ def _check_period(period_start: dt.date, period_end: dt.date, today: dt.date) ->
         raise RuleViolation(_("起始日期不能晚于今天。"), field="period_start")
 
 
-def _own_volunteer(actor: Any) -> Volunteer:
+def _own_volunteer(actor: Actor) -> Volunteer:
     volunteer = volunteer_of(actor)
     if volunteer is None or volunteer.status != VolunteerStatus.ACTIVE or not volunteer.number:
         raise RuleViolation(_("只有已注册的志愿者可以申请服务证明。"), code="not_volunteer")
@@ -157,7 +158,7 @@ def _next_number(county: str, year: int) -> str:
 @transaction.atomic
 def certificate_request(
     *,
-    actor: Any,
+    actor: Actor,
     unit: Unit,
     period_start: dt.date,
     period_end: dt.date,
@@ -191,7 +192,7 @@ def certificate_request(
                 period_start=period_start,
                 period_end=period_end,
                 note=" ".join((note or "").split())[:300],
-                requested_by=actor,
+                requested_by=user_of(actor),
             )
     except IntegrityError as exc:
         raise RuleViolation(
@@ -217,7 +218,7 @@ def certificate_request(
 @transaction.atomic
 def certificate_issue(
     *,
-    actor: Any,
+    actor: Actor,
     unit: Unit,
     volunteer: Volunteer,
     period_start: dt.date,
@@ -266,17 +267,17 @@ def certificate_issue(
         period_end=period_end,
         minutes=minutes,
         content=_content_summary(records),
-        person_in_charge=_person_in_charge(records, actor.name),
-        handler=actor.name,
+        person_in_charge=_person_in_charge(records, user_of(actor).name),
+        handler=user_of(actor).name,
         contact=unit.phone,
         issued_at=now,
-        issued_by=actor,
+        issued_by=user_of(actor),
     )
     cert.signature = signing.sign(cert)
     cert.save()
     if request is not None:
         request.status = RequestStatus.ISSUED
-        request.answered_by = actor
+        request.answered_by = user_of(actor)
         request.answered_at = now
         request.save(update_fields=["status", "answered_by", "answered_at"])
     audit_record(
@@ -295,7 +296,7 @@ def certificate_issue(
 
 
 def certificate_issue_request(
-    *, actor: Any, request: CertificateRequest, now: dt.datetime | None = None
+    *, actor: Actor, request: CertificateRequest, now: dt.datetime | None = None
 ) -> Certificate:
     """Issue the certificate a volunteer asked for, over the period they asked for."""
     return certificate_issue(
@@ -311,7 +312,7 @@ def certificate_issue_request(
 
 @transaction.atomic
 def certificate_reject_request(
-    *, actor: Any, request: CertificateRequest, reason: str, now: dt.datetime | None = None
+    *, actor: Actor, request: CertificateRequest, reason: str, now: dt.datetime | None = None
 ) -> CertificateRequest:
     """The unit declines a request, saying why (the volunteer sees the reason)."""
     require(actor, Perm.ACTIVITY_MANAGE, request.region_id, view_perm=Perm.ACTIVITY_VIEW)
@@ -333,7 +334,7 @@ def certificate_reject_request(
 
 @transaction.atomic
 def certificate_revoke(
-    *, actor: Any, certificate: Certificate, reason: str, now: dt.datetime | None = None
+    *, actor: Actor, certificate: Certificate, reason: str, now: dt.datetime | None = None
 ) -> Certificate:
     """The issuing unit revokes a certificate with a reason (for example after a
     correction of the records it covered). It stays on file and verifies as revoked."""
@@ -345,7 +346,7 @@ def certificate_revoke(
     if locked.revoked_at is not None:
         raise RuleViolation(_("该证明已经撤销。"), code="revoked")
     locked.revoked_at = now or timezone.now()
-    locked.revoked_by = actor
+    locked.revoked_by = user_of(actor)
     locked.revoked_reason = reason
     locked.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
     audit_record(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from wenming.core import tenancy
+from wenming.core.actor import Principal
 from wenming.core.errors import Forbidden, NotFound
 from wenming.core.regions import CODE_LENGTH, prefix_of
 from wenming.core.roles import ROLE_PERMS, Perm
@@ -33,7 +34,7 @@ class Grant:
     prefix: str
 
 
-def grants_of(actor: Any) -> list[Grant]:
+def grants_of(actor: Principal | None) -> list[Grant]:
     """The actor's active grants, loaded once per user object (one query)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return []
@@ -45,7 +46,7 @@ def grants_of(actor: Any) -> list[Grant]:
     return cached
 
 
-def forget_grants(actor: Any) -> None:
+def forget_grants(actor: Principal | None) -> None:
     """Drop the per-object grant cache after grants change."""
     if actor is not None and hasattr(actor, _CACHE_ATTR):
         delattr(actor, _CACHE_ATTR)
@@ -60,15 +61,15 @@ def minimal_prefixes(prefixes: Iterable[str]) -> list[str]:
     return sorted(result)
 
 
-def prefixes_for(actor: Any, perm: Perm) -> list[str]:
+def prefixes_for(actor: Principal | None, perm: Perm) -> list[str]:
     return minimal_prefixes(g.prefix for g in grants_of(actor) if perm in ROLE_PERMS[g.role])
 
 
-def has_perm(actor: Any, perm: Perm) -> bool:
+def has_perm(actor: Principal | None, perm: Perm) -> bool:
     return bool(prefixes_for(actor, perm))
 
 
-def roles_of(actor: Any) -> set[str]:
+def roles_of(actor: Principal | None) -> set[str]:
     return {g.role for g in grants_of(actor)}
 
 
@@ -85,7 +86,7 @@ def subtree_q(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix + "0" * pad, f"{field}__lte": prefix + "9" * pad})
 
 
-def scope_q(actor: Any, perm: Perm, field: str) -> Q:
+def scope_q(actor: Principal | None, perm: Perm, field: str) -> Q:
     prefixes = prefixes_for(actor, perm)
     if not prefixes:
         return Q(pk__in=[])
@@ -95,16 +96,18 @@ def scope_q(actor: Any, perm: Perm, field: str) -> Q:
     return query
 
 
-def scoped(queryset: models.QuerySet[M], actor: Any, perm: Perm, field: str) -> models.QuerySet[M]:
+def scoped(
+    queryset: models.QuerySet[M], actor: Principal | None, perm: Perm, field: str
+) -> models.QuerySet[M]:
     """Filter `queryset` to the rows the actor may see under `perm`."""
     return queryset.filter(scope_q(actor, perm, field))
 
 
-def in_scope(actor: Any, perm: Perm, region_code: str) -> bool:
+def in_scope(actor: Principal | None, perm: Perm, region_code: str) -> bool:
     return any(region_code.startswith(p) for p in prefixes_for(actor, perm))
 
 
-def require(actor: Any, perm: Perm, region_code: str, *, view_perm: Perm) -> None:
+def require(actor: Principal | None, perm: Perm, region_code: str, *, view_perm: Perm) -> None:
     """Refuse an action on something at `region_code`.
 
     Outside the actor's view scope it does not exist for them (NotFound, 404); inside it
@@ -117,7 +120,7 @@ def require(actor: Any, perm: Perm, region_code: str, *, view_perm: Perm) -> Non
     raise NotFound(_("找不到该对象，或它不在您的管辖范围内。"))
 
 
-def actor_label(actor: Any) -> str:
+def actor_label(actor: Principal | None) -> str:
     if actor is None:
         return "系统"
-    return f"{actor.name} (#{actor.pk})"
+    return f"{getattr(actor, 'name', '')} (#{actor.pk})"

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models
 
 from wenming.core.access import actor_label
+from wenming.core.actor import Principal
 from wenming.core.middleware import current_ip
 from wenming.core.models import AuditEvent
 
@@ -20,7 +21,7 @@ from wenming.core.models import AuditEvent
 demo_seeding: contextvars.ContextVar[bool] = contextvars.ContextVar("demo_seeding", default=False)
 
 
-def _recorded_actor(actor: Any) -> tuple[Any, str]:
+def _recorded_actor(actor: Principal | None) -> tuple[Any, str]:
     """Who an event is recorded for, and the label shown."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     if demo_seeding.get():
@@ -63,7 +64,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Principal | None,
     verb: str,
     target: models.Model | None,
     region_code: str,
@@ -112,7 +113,9 @@ def audit_insert_select_sql(*, source: str, target_id: str, target_label: str, c
     )
 
 
-def audit_sql_params(*, actor: Any, verb: str, target_type: str, region_code: str) -> list[Any]:
+def audit_sql_params(
+    *, actor: Principal | None, verb: str, target_type: str, region_code: str
+) -> list[Any]:
     """The parameters of `audit_insert_select_sql`, as `audit_record` would fill them."""
     from django.utils import timezone
 

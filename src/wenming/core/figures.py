@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, subtree_q
+from wenming.core.actor import Principal
 from wenming.core.errors import NotFound
 from wenming.core.registry import Period, figure
 
@@ -40,7 +41,9 @@ def by_child(rows: QuerySet[Any], field: str, prefix: str, value: Aggregate) -> 
     }
 
 
-def figure_for(*, actor: Any, key: str, region_code: str, period: Period) -> dict[str, float]:
+def figure_for(
+    *, actor: Principal | None, key: str, region_code: str, period: Period
+) -> dict[str, float]:
     """A registered figure for the children of a region the actor may see."""
     item = figure(key)
     try:

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.functional import Promise
 
 from wenming.core.access import has_perm
+from wenming.core.actor import Principal
 from wenming.core.roles import Perm
 
 
@@ -24,7 +25,7 @@ class HomeCounter:
     order: int = 100
 
 
-def counters_for(actor: Any) -> list[tuple[HomeCounter, int]]:
+def counters_for(actor: Principal | None) -> list[tuple[HomeCounter, int]]:
     from wenming.core import registry
 
     result = []
@@ -61,7 +62,7 @@ class HomeAction:
         return reverse(name) + (sep + rest if sep else "")
 
 
-def in_audience(actor: Any, audience: str, *, is_volunteer: bool) -> bool:
+def in_audience(actor: Principal | None, audience: str, *, is_volunteer: bool) -> bool:
     """Whether the actor is among `audience`: ANYONE, EVERYONE (signed in), VOLUNTEER,
     or the holders of a Perm somewhere."""
     from wenming.core.registry import ANYONE
@@ -75,7 +76,7 @@ def in_audience(actor: Any, audience: str, *, is_volunteer: bool) -> bool:
     return has_perm(actor, Perm(audience))
 
 
-def actions_for(actor: Any, *, is_volunteer: bool) -> list[HomeAction]:
+def actions_for(actor: Principal | None, *, is_volunteer: bool) -> list[HomeAction]:
     """The actor's home buttons: theirs as a resident, as a volunteer, and as staff."""
     from wenming.core import registry
 
@@ -95,7 +96,7 @@ class Menu:
     keys: frozenset[str]
 
 
-def menu_for(actor: Any, *, is_volunteer: bool) -> Menu:
+def menu_for(actor: Principal | None, *, is_volunteer: bool) -> Menu:
     """The menu entries the actor sees, from every registered domain."""
     from wenming.core import registry
 

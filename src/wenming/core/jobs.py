@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.core.actor import Principal
 from wenming.core.errors import NotFound, ServiceError
 from wenming.core.models import Job, JobStatus
 
@@ -106,14 +107,18 @@ def upload_delete(*tokens: str) -> None:
 
 def job_create(
     *,
-    actor: Any,
+    actor: Principal,
     kind: str,
     region_code: str = "",
     total: int = 0,
     params: dict[str, Any] | None = None,
 ) -> Job:
     return Job.objects.create(
-        kind=kind, actor=actor, region_code=region_code, total=total, params=params or {}
+        kind=kind,
+        actor_id=actor.pk,
+        region_code=region_code,
+        total=total,
+        params=params or {},
     )
 
 
@@ -209,7 +214,7 @@ def job_fail(*, job_id: int, error: str, result: dict[str, Any] | None = None) -
     Job.objects.filter(pk=job_id).update(**fields)
 
 
-def job_get(*, actor: Any, job_id: int, kinds: Iterable[str] | None = None) -> Job:
+def job_get(*, actor: Principal | None, job_id: int, kinds: Iterable[str] | None = None) -> Job:
     """A job of the actor's own (anyone else's does not exist for them: 404)."""
     qs = Job.objects.filter(pk=job_id, actor_id=getattr(actor, "pk", None))
     if kinds is not None:

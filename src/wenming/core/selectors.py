@@ -4,18 +4,18 @@ and always its own actions."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from wenming.core.access import scope_q
+from wenming.core.actor import Principal
 from wenming.core.models import VERB_LABELS, AuditEvent
 from wenming.core.roles import Perm
 
 
 def audit_list(
     *,
-    actor: Any,
+    actor: Principal | None,
     verb: str = "",
     actor_name: str = "",
     target_type: str = "",
@@ -24,7 +24,7 @@ def audit_list(
     date_to: dt.date | None = None,
     mine: bool = False,
 ) -> QuerySet[AuditEvent]:
-    if not getattr(actor, "is_authenticated", False):
+    if actor is None or not actor.is_authenticated:
         return AuditEvent.objects.none()
     own = Q(actor_id=actor.pk)
     qs = AuditEvent.objects.filter(

@@ -27,6 +27,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from wenming.core.actor import Principal
 from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
 
@@ -131,7 +132,7 @@ class StateMachine(Mapping[str, Transition]):
         row: models.Model,
         transition: Transition,
         *,
-        actor: Any,
+        actor: Principal | None,
         verb: str = "",
         region_code: str = "",
         reason: str = "",

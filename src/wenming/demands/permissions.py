@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, subtree_q
 from wenming.core.errors import Forbidden, NotFound
@@ -17,7 +18,7 @@ from wenming.volunteers.leaders import teams_led_by
 from wenming.volunteers.models import Team, Volunteer
 
 
-def require_view(actor: Any, order: Order) -> None:
+def require_view(actor: Actor, order: Order) -> None:
     """Outsiders (neither the order's village nor its unit in their scope) get 404."""
     if in_scope(actor, Perm.DEMAND_VIEW, order.region_id) or in_scope(
         actor, Perm.DEMAND_VIEW, order.unit.region_id
@@ -28,28 +29,30 @@ def require_view(actor: Any, order: Order) -> None:
     raise NotFound(_("找不到该订单，或它不在您的管辖范围内。"))
 
 
-def can_manage(actor: Any, order: Order) -> bool:
+def can_manage(actor: Actor, order: Order) -> bool:
     return in_scope(actor, Perm.DEMAND_MANAGE, order.unit.region_id)
 
 
-def require_manager(actor: Any, order: Order) -> None:
+def require_manager(actor: Actor, order: Order) -> None:
     """Staff over the unit the order has landed on; viewers are read-only (403)."""
     require_view(actor, order)
     if not can_manage(actor, order):
         raise Forbidden(_("只有受理单位的工作人员可以处理该订单。"))
 
 
-def is_assignee(actor: Any, order: Order) -> bool:
+def is_assignee(actor: Actor, order: Order) -> bool:
     if not getattr(actor, "is_authenticated", False):
         return False
     if order.assigned_team_id is not None:
         return order.assigned_team_id in set(teams_led_by(actor))
     if order.assigned_volunteer_id is not None:
-        return Volunteer.objects.filter(pk=order.assigned_volunteer_id, user_id=actor.pk).exists()
+        return Volunteer.objects.filter(
+            pk=order.assigned_volunteer_id, user_id=user_id_of(actor)
+        ).exists()
     return False
 
 
-def require_assignee(actor: Any, order: Order) -> None:
+def require_assignee(actor: Actor, order: Order) -> None:
     if is_assignee(actor, order):
         return
     require_manager(actor, order)
@@ -71,7 +74,7 @@ def eligible_teams(order: Order) -> Any:
     return Team.objects.filter(subtree_q("region", prefix), is_active=True)
 
 
-def grabbable_order_ids(actor: Any, order_ids: Sequence[int] | None = None) -> set[int]:
+def grabbable_order_ids(actor: Actor, order_ids: Sequence[int] | None = None) -> set[int]:
     """Open orders (state open) that a team the actor leads may grab: the same rule as
     `eligible_teams`, for many orders in three queries."""
     led = set(teams_led_by(actor))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor, user_id_of, user_or_none
 from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import grants_of, in_scope, scope_q, scoped, subtree_q
@@ -107,14 +107,14 @@ def towns() -> QuerySet[Region]:
 # ---------------------------------------------------------------- staff
 
 
-def _order_scope(actor: Any) -> Q:
+def _order_scope(actor: Actor) -> Q:
     return scope_q(actor, Perm.DEMAND_VIEW, "region") | scope_q(
         actor, Perm.DEMAND_VIEW, "unit__region"
     )
 
 
 def staff_order_list(
-    *, actor: Any, state: str = "", search: str = "", low: bool = False
+    *, actor: Actor, state: str = "", search: str = "", low: bool = False
 ) -> QuerySet[Order]:
     """Orders in the actor's DEMAND_VIEW scope (the resident's village or the unit it
     is with), newest first; search by order number or exact phone number."""
@@ -135,7 +135,7 @@ def staff_order_list(
     ).order_by("-requested_at", "-id")
 
 
-def staff_order(*, actor: Any, order_id: int) -> Order:
+def staff_order(*, actor: Actor, order_id: int) -> Order:
     """One order for its detail page: staff in scope, the assignee, or a leader of a
     team that may grab it; anyone else 404."""
     order = (
@@ -159,7 +159,7 @@ def order_photos(order: Order) -> QuerySet[OrderPhoto]:
     return order.photos.order_by("id")
 
 
-def photo_for(*, actor: Any, photo_id: int) -> OrderPhoto:
+def photo_for(*, actor: Actor, photo_id: int) -> OrderPhoto:
     photo = OrderPhoto.objects.select_related("order").filter(pk=photo_id).first()
     if photo is None:
         raise NotFound(_("找不到该照片。"))
@@ -167,13 +167,13 @@ def photo_for(*, actor: Any, photo_id: int) -> OrderPhoto:
     return photo
 
 
-def my_tasks(*, actor: Any) -> dict[str, list[Order]]:
+def my_tasks(*, actor: Actor) -> dict[str, list[Order]]:
     """For a team leader or volunteer: orders dispatched to them, being served by them,
     and open ones their teams may grab."""
     teams = set(teams_led_by(actor))
     mine = Q(assigned_team_id__in=teams)
     if getattr(actor, "is_authenticated", False):
-        mine |= Q(assigned_volunteer__user_id=actor.pk)
+        mine |= Q(assigned_volunteer__user_id=user_id_of(actor))
     base = Order.objects.select_related("region", "unit", "assigned_team", "menu_item")
     grab_ids = grabbable_order_ids(actor)
     return {
@@ -184,7 +184,7 @@ def my_tasks(*, actor: Any) -> dict[str, list[Order]]:
     }
 
 
-def led_teams(actor: Any) -> QuerySet[Team]:
+def led_teams(actor: Actor) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=set(teams_led_by(actor))).order_by("name")
 
 
@@ -202,7 +202,7 @@ def team_members(order: Order) -> list[Volunteer]:
     return []
 
 
-def staff_menu_list(*, actor: Any) -> QuerySet[MenuItem]:
+def staff_menu_list(*, actor: Actor) -> QuerySet[MenuItem]:
     return (
         scoped(MenuItem.objects.all(), actor, Perm.DEMAND_VIEW, "region")
         .select_related("unit", "subcategory")
@@ -210,20 +210,20 @@ def staff_menu_list(*, actor: Any) -> QuerySet[MenuItem]:
     )
 
 
-def menu_item_for(*, actor: Any, item_id: int) -> MenuItem:
+def menu_item_for(*, actor: Actor, item_id: int) -> MenuItem:
     item = MenuItem.objects.select_related("unit").filter(pk=item_id).first()
     if item is None or not in_scope(actor, Perm.DEMAND_VIEW, item.region_id):
         raise NotFound(_("找不到该服务项目。"))
     return item
 
 
-def managed_units(actor: Any) -> QuerySet[Unit]:
+def managed_units(actor: Actor) -> QuerySet[Unit]:
     return scoped(
         Unit.objects.filter(is_active=True), actor, Perm.DEMAND_MANAGE, "region"
     ).order_by("region_id", "kind", "name")
 
 
-def teams_for_menu(actor: Any) -> QuerySet[Team]:
+def teams_for_menu(actor: Actor) -> QuerySet[Team]:
     return scoped(Team.objects.filter(is_active=True), actor, Perm.DEMAND_VIEW, "region").order_by(
         "name"
     )
@@ -270,7 +270,7 @@ def _medians(orders: QuerySet[Order], start: str, end: str) -> dict[int, float]:
     return {unit_id: statistics.median(values) for unit_id, values in spans.items()}
 
 
-def unit_figures(*, actor: Any, unit_id: int | None = None) -> list[UnitFigures]:
+def unit_figures(*, actor: Actor, unit_id: int | None = None) -> list[UnitFigures]:
     """Per unit in the actor's DEMAND_VIEW scope, over the orders currently with it:
     orders by state, median hours from ordering to being taken on and to completion,
     the share of completed orders done by their deadline, the average rating. Grouped
@@ -320,7 +320,7 @@ def unit_figures(*, actor: Any, unit_id: int | None = None) -> list[UnitFigures]
 
 
 def home_counters() -> list[HomeCounter]:
-    def waiting(actor: Any) -> int:
+    def waiting(actor: Actor) -> int:
         return Order.objects.filter(
             scope_q(actor, Perm.DEMAND_MANAGE, "unit__region"),
             state__in=[OrderState.SUBMITTED, OrderState.ACCEPTED],
@@ -338,9 +338,9 @@ def home_counters() -> list[HomeCounter]:
     ]
 
 
-def my_orders(*, actor: Any) -> QuerySet[Order]:
+def my_orders(*, actor: Actor) -> QuerySet[Order]:
     """The orders the logged-in account placed itself (我的点单), newest first."""
-    user_id = int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
+    user_id = user_id_of(actor)
     return (
         Order.objects.filter(requester_id=user_id)
         .select_related("unit", "region", "menu_item")
@@ -348,13 +348,20 @@ def my_orders(*, actor: Any) -> QuerySet[Order]:
     )
 
 
-def order_form_initial(*, actor: Any) -> dict[str, str]:
+def order_form_initial(*, actor: Actor) -> dict[str, str]:
     """What the order form can fill in for a logged-in person: name, phone and their
     village (from their volunteer record, else a role granted at a village)."""
     from wenming.volunteers.models import Volunteer
 
-    initial = {"name": actor.name, "phone": actor.phone}
-    village = Volunteer.objects.filter(user_id=actor.pk).values_list("region_id", flat=True).first()
+    user = user_or_none(actor)
+    if user is None:
+        return {}
+    initial = {"name": user.name, "phone": user.phone}
+    village = (
+        Volunteer.objects.filter(user_id=user_id_of(actor))
+        .values_list("region_id", flat=True)
+        .first()
+    )
     if not village or rc.level_of(village) != rc.Level.VILLAGE:
         village = next(
             (

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import WorkItem
 from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolations, ServiceError
@@ -186,7 +187,7 @@ def track(request: HttpRequest, number: str, token: str) -> HttpResponse:
 
 
 def _resident_action(
-    request: HttpRequest, order: Order, action: str, *, token: str = "", actor: Any = None
+    request: HttpRequest, order: Order, action: str, *, token: str = "", actor: Actor | None = None
 ) -> None:
     """One of the resident's actions on their order, through the private link's token
     or as the logged-in account that placed it; the outcome is flashed."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.core.access import has_perm
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, RuleViolation
@@ -109,7 +110,7 @@ def _year(value: Any) -> int | None:
 
 def check_workbook(
     *,
-    actor: Any,
+    actor: Actor,
     path: Any,
     today: dt.date | None = None,
     progress: JobProgress | None = None,
@@ -195,7 +196,7 @@ def check_workbook(
 
 
 @transaction.atomic
-def import_apply(*, actor: Any, inputs: list[services.HouseholdInput]) -> int:
+def import_apply(*, actor: Actor, inputs: list[services.HouseholdInput]) -> int:
     """Create every household of a checked file in one transaction (all or nothing)."""
     for data in inputs:
         services.household_create(actor=actor, data=data)
@@ -209,7 +210,7 @@ def import_apply(*, actor: Any, inputs: list[services.HouseholdInput]) -> int:
     return len(inputs)
 
 
-def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
+def export_workbook(*, actor: Actor, filters: dict[str, Any], out: Any) -> int:
     """The households in scope matching the list's filters (masked), as a workbook."""
     if not has_perm(actor, Perm.HOUSEHOLD_VIEW):
         raise Forbidden(_("您没有查看十必联登记的权限。"))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor, user_id_of
 from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, prefixes_for, scope_q, scoped, subtree_q
@@ -36,7 +37,6 @@ from wenming.households.models import (
     HouseholdMember,
     Visit,
 )
-from wenming.households.permissions import user_id_of
 from wenming.households.policy import care_due_at, household_cadence, policy_for
 from wenming.network.models import Region
 from wenming.network.selectors import staff_on_duty
@@ -82,7 +82,7 @@ def _covered() -> Exists:
 
 def household_list(
     *,
-    actor: Any,
+    actor: Actor,
     search: str = "",
     region_prefix: str = "",
     tag: str = "",
@@ -124,7 +124,7 @@ def household_list(
     )
 
 
-def _visible(actor: Any) -> Q:
+def _visible(actor: Actor) -> Q:
     """Households in the actor's view scope, or assigned to the actor."""
     mine = Q(
         pk__in=Assignment.objects.filter(
@@ -134,7 +134,7 @@ def _visible(actor: Any) -> Q:
     return scope_q(actor, Perm.HOUSEHOLD_VIEW, "region_id") | mine
 
 
-def household_get(*, actor: Any, household_id: int) -> Household:
+def household_get(*, actor: Actor, household_id: int) -> Household:
     if not getattr(actor, "is_authenticated", False):
         raise NotFound(_("找不到该家庭户。"))
     household = (
@@ -148,7 +148,7 @@ def household_get(*, actor: Any, household_id: int) -> Household:
     return household
 
 
-def member_get(*, actor: Any, member_id: int) -> HouseholdMember:
+def member_get(*, actor: Actor, member_id: int) -> HouseholdMember:
     member = HouseholdMember.objects.select_related("household").filter(pk=member_id).first()
     if member is None:
         raise NotFound(_("找不到该成员。"))
@@ -171,7 +171,7 @@ class MyHousehold:
     care_overdue: bool
 
 
-def my_households(*, actor: Any, now: dt.datetime | None = None) -> list[MyHousehold]:
+def my_households(*, actor: Actor, now: dt.datetime | None = None) -> list[MyHousehold]:
     """The contact person's households (我的包挂户): open events first, then overdue care,
     each with its open events. Three queries whatever the count."""
     now = now or timezone.now()
@@ -203,7 +203,7 @@ def my_households(*, actor: Any, now: dt.datetime | None = None) -> list[MyHouse
 
 def event_list(
     *,
-    actor: Any,
+    actor: Actor,
     state: str = "",
     kind: str = "",
     region_prefix: str = "",
@@ -225,7 +225,7 @@ def event_list(
     return qs.select_related("household", "region").order_by("-reported_at", "-id")
 
 
-def _visible_events(actor: Any) -> Q:
+def _visible_events(actor: Actor) -> Q:
     mine = Q(
         household_id__in=Assignment.objects.filter(
             contact__user_id=user_id_of(actor), ended_at__isnull=True
@@ -234,7 +234,7 @@ def _visible_events(actor: Any) -> Q:
     return scope_q(actor, Perm.HOUSEHOLD_VIEW, "region_id") | mine
 
 
-def event_get(*, actor: Any, event_id: int) -> HouseholdEvent:
+def event_get(*, actor: Actor, event_id: int) -> HouseholdEvent:
     if not getattr(actor, "is_authenticated", False):
         raise NotFound(_("找不到该事项。"))
     event = (
@@ -249,7 +249,7 @@ def event_get(*, actor: Any, event_id: int) -> HouseholdEvent:
 
 
 def visit_list(
-    *, actor: Any, household_id: int | None = None, event_id: int | None = None
+    *, actor: Actor, household_id: int | None = None, event_id: int | None = None
 ) -> QuerySet[Visit]:
     qs = Visit.objects.filter(_visible_events(actor))
     if household_id:
@@ -260,7 +260,7 @@ def visit_list(
 
 
 def contact_list(
-    *, actor: Any, search: str = "", over_limit: bool = False
+    *, actor: Actor, search: str = "", over_limit: bool = False
 ) -> QuerySet[ContactPerson]:
     qs = scoped(ContactPerson.objects.all(), actor, Perm.HOUSEHOLD_VIEW, "region_id")
     if search.strip():
@@ -285,7 +285,7 @@ def contact_list(
     return contacts
 
 
-def contact_get(*, actor: Any, contact_id: int) -> ContactPerson:
+def contact_get(*, actor: Actor, contact_id: int) -> ContactPerson:
     contact = (
         scoped(ContactPerson.objects.all(), actor, Perm.HOUSEHOLD_VIEW, "region_id")
         .select_related("region", "user")
@@ -297,7 +297,7 @@ def contact_get(*, actor: Any, contact_id: int) -> ContactPerson:
     return contact
 
 
-def assignment_get(*, actor: Any, assignment_id: int) -> Assignment:
+def assignment_get(*, actor: Actor, assignment_id: int) -> Assignment:
     assignment = (
         scoped(Assignment.objects.all(), actor, Perm.HOUSEHOLD_VIEW, "region_id")
         .select_related("household", "contact")
@@ -318,7 +318,7 @@ class Coverage:
     over_limit: list[ContactPerson]
 
 
-def coverage(*, actor: Any, region_prefix: str = "", show: int = 50) -> Coverage:
+def coverage(*, actor: Actor, region_prefix: str = "", show: int = 50) -> Coverage:
     """Which households have no contact person; which contact persons are over their
     limit (after the limit was lowered, say)."""
     base = scoped(Household.objects.filter(is_active=True), actor, Perm.HOUSEHOLD_VIEW, "region_id")
@@ -383,7 +383,7 @@ class Figures:
 
 def figures(
     *,
-    actor: Any,
+    actor: Actor,
     region_code: str,
     since: dt.datetime | None = None,
     now: dt.datetime | None = None,
@@ -468,7 +468,7 @@ def figures(
 # ---------------------------------------------------------------- home counters
 
 
-def _open_events(actor: Any) -> int:
+def _open_events(actor: Actor) -> int:
     return scoped(
         HouseholdEvent.objects.filter(state=EventState.OPEN),
         actor,
@@ -477,7 +477,7 @@ def _open_events(actor: Any) -> int:
     ).count()
 
 
-def _uncovered(actor: Any) -> int:
+def _uncovered(actor: Actor) -> int:
     return (
         scoped(Household.objects.filter(is_active=True), actor, Perm.HOUSEHOLD_VIEW, "region_id")
         .exclude(_covered())
@@ -506,11 +506,11 @@ def home_counters() -> list[HomeCounter]:
     ]
 
 
-def can_manage(actor: Any, region_code: str) -> bool:
+def can_manage(actor: Actor, region_code: str) -> bool:
     return in_scope(actor, Perm.HOUSEHOLD_MANAGE, region_code)
 
 
-def manageable_villages(actor: Any) -> list[tuple[str, str]]:
+def manageable_villages(actor: Actor) -> list[tuple[str, str]]:
     """The villages where the actor manages households, named with their town."""
     villages = scoped(
         Region.objects.filter(level=rc.Level.VILLAGE), actor, Perm.HOUSEHOLD_MANAGE, "code"
@@ -521,11 +521,11 @@ def manageable_villages(actor: Any) -> list[tuple[str, str]]:
     ]
 
 
-def manage_roots(actor: Any) -> list[str]:
+def manage_roots(actor: Actor) -> list[str]:
     return [rc.normalize(p) for p in prefixes_for(actor, Perm.HOUSEHOLD_MANAGE)]
 
 
-def view_roots(actor: Any) -> list[str]:
+def view_roots(actor: Actor) -> list[str]:
     return [rc.normalize(p) for p in prefixes_for(actor, Perm.HOUSEHOLD_VIEW)]
 
 

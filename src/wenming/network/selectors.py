@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.models import User
+from wenming.accounts.types import Actor
 from wenming.core.access import in_scope, scoped, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.home import HomeCounter
@@ -20,7 +21,7 @@ from wenming.network.models import Region, RoleGrant, Unit, UnitKind
 
 
 def unit_list(
-    *, actor: Any, search: str = "", kind: str = "", region_prefix: str = ""
+    *, actor: Actor, search: str = "", kind: str = "", region_prefix: str = ""
 ) -> QuerySet[Unit]:
     qs = scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
     if search:
@@ -32,7 +33,7 @@ def unit_list(
     return qs.select_related("region", "parent").order_by("region_id", "kind", "name")
 
 
-def unit_get(*, actor: Any, unit_id: int) -> Unit:
+def unit_get(*, actor: Actor, unit_id: int) -> Unit:
     """A unit in the actor's view scope, else NotFound (an outsider learns nothing)."""
     try:
         return (
@@ -44,7 +45,7 @@ def unit_get(*, actor: Any, unit_id: int) -> Unit:
         raise NotFound(_("找不到该单位，或它不在您的管辖范围内。")) from exc
 
 
-def unit_roots(*, actor: Any) -> QuerySet[Unit]:
+def unit_roots(*, actor: Actor) -> QuerySet[Unit]:
     """The top of the tree the actor sees: units in scope whose parent is out of scope."""
     visible = scoped(Unit.objects.all(), actor, Perm.NETWORK_VIEW, "region_id")
     return (
@@ -55,7 +56,7 @@ def unit_roots(*, actor: Any) -> QuerySet[Unit]:
     )
 
 
-def unit_children(*, actor: Any, unit: Unit) -> QuerySet[Unit]:
+def unit_children(*, actor: Actor, unit: Unit) -> QuerySet[Unit]:
     return (
         scoped(unit.children.all(), actor, Perm.NETWORK_VIEW, "region_id")
         .select_related("region")
@@ -64,7 +65,7 @@ def unit_children(*, actor: Any, unit: Unit) -> QuerySet[Unit]:
     )
 
 
-def unit_staff(*, actor: Any, unit: Unit) -> QuerySet[RoleGrant]:
+def unit_staff(*, actor: Actor, unit: Unit) -> QuerySet[RoleGrant]:
     """Staff roles held at this unit, or (for a center, institute or station) on its
     region without a unit. Volunteers and residents are not staff."""
     here = Q(unit=unit)
@@ -89,7 +90,7 @@ def unit_ancestors(unit: Unit) -> list[Unit]:
     return list(reversed(chain))
 
 
-def region_get(*, actor: Any, code: str, perm: Perm = Perm.NETWORK_VIEW) -> Region:
+def region_get(*, actor: Actor, code: str, perm: Perm = Perm.NETWORK_VIEW) -> Region:
     if not in_scope(actor, perm, code):
         raise NotFound(_("找不到该区划，或它不在您的管辖范围内。"))
     try:
@@ -99,7 +100,7 @@ def region_get(*, actor: Any, code: str, perm: Perm = Perm.NETWORK_VIEW) -> Regi
 
 
 def region_list(
-    *, actor: Any, parent_code: str | None = None, search: str = ""
+    *, actor: Actor, parent_code: str | None = None, search: str = ""
 ) -> QuerySet[Region]:
     qs = scoped(Region.objects.all(), actor, Perm.NETWORK_VIEW, "code")
     if parent_code:
@@ -109,7 +110,7 @@ def region_list(
     return qs.order_by("code")
 
 
-def grant_list(*, actor: Any, perm: Perm = Perm.NETWORK_VIEW) -> QuerySet[RoleGrant]:
+def grant_list(*, actor: Actor, perm: Perm = Perm.NETWORK_VIEW) -> QuerySet[RoleGrant]:
     return (
         scoped(RoleGrant.objects.all(), actor, perm, "region_id")
         .filter(revoked_at__isnull=True)
@@ -117,7 +118,7 @@ def grant_list(*, actor: Any, perm: Perm = Perm.NETWORK_VIEW) -> QuerySet[RoleGr
     )
 
 
-def grant_get(*, actor: Any, grant_id: int) -> RoleGrant:
+def grant_get(*, actor: Actor, grant_id: int) -> RoleGrant:
     try:
         return grant_list(actor=actor).get(pk=grant_id)
     except RoleGrant.DoesNotExist as exc:
@@ -125,19 +126,19 @@ def grant_get(*, actor: Any, grant_id: int) -> RoleGrant:
 
 
 def _count_units(kind: str) -> Any:
-    def count(actor: Any) -> int:
+    def count(actor: Actor) -> int:
         return scoped(Unit.objects.filter(kind=kind), actor, Perm.NETWORK_VIEW, "region_id").count()
 
     return count
 
 
-def _count_villages(actor: Any) -> int:
+def _count_villages(actor: Actor) -> int:
     return scoped(
         Region.objects.filter(level=Level.VILLAGE), actor, Perm.NETWORK_VIEW, "code"
     ).count()
 
 
-def _count_staff(actor: Any) -> int:
+def _count_staff(actor: Actor) -> int:
     return grant_list(actor=actor).values("user_id").distinct().count()
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenming.accounts.models import User
+from wenming.accounts.types import Actor, user_of
 from wenming.core import regions as rc
 from wenming.core.access import forget_grants, grants_of, in_scope, require
 from wenming.core.audit import audit_record, diff, snapshot
@@ -57,7 +58,7 @@ def read_regions_csv(path: str | Path) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def regions_import(*, actor: Any, rows: Iterable[tuple[str, str]]) -> RegionImportResult:
+def regions_import(*, actor: Actor | None, rows: Iterable[tuple[str, str]]) -> RegionImportResult:
     """Insert or rename regions. Every region's parent must be in the rows or already in
     the database; running the same rows twice changes nothing."""
     wanted: dict[str, str] = {}
@@ -186,7 +187,7 @@ def _parent_unit_for(kind: str, region: Region) -> Unit | None:
 @transaction.atomic
 def unit_create(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     name: str,
     region_code: str,
@@ -251,7 +252,7 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_update(*, actor: Any, unit: Unit, **fields: Any) -> Unit:
+def unit_update(*, actor: Actor, unit: Unit, **fields: Any) -> Unit:
     """Edit a unit's name, contact details, description or active flag."""
     unknown = set(fields) - UNIT_EDITABLE
     if unknown:
@@ -286,7 +287,7 @@ def unit_update(*, actor: Any, unit: Unit, **fields: Any) -> Unit:
 # ---------------------------------------------------------------- role grants
 
 
-def _may_grant(actor: Any, role: str, region_code: str) -> bool:
+def _may_grant(actor: Actor, role: str, region_code: str) -> bool:
     return any(
         region_code.startswith(g.prefix) and role in GRANTABLE_ROLES.get(g.role, frozenset())
         for g in grants_of(actor)
@@ -295,7 +296,7 @@ def _may_grant(actor: Any, role: str, region_code: str) -> bool:
 
 @transaction.atomic
 def grant_role(
-    *, actor: Any, user: User, role: str, region_code: str, unit: Unit | None = None
+    *, actor: Actor, user: User, role: str, region_code: str, unit: Unit | None = None
 ) -> RoleGrant:
     """Give `user` a role on a region. The actor must manage grants there and hold a
     role that may grant this one; the role must fit the region's level."""
@@ -324,7 +325,7 @@ def grant_role(
     try:
         with transaction.atomic():
             grant = RoleGrant.objects.create(
-                user=user, role=role, region=region, unit=unit, granted_by=actor
+                user=user, role=role, region=region, unit=unit, granted_by=user_of(actor)
             )
     except IntegrityError as exc:
         raise RuleViolation(_("该用户已在此区划拥有这个角色。"), field="role") from exc
@@ -340,7 +341,7 @@ def grant_role(
 
 
 @transaction.atomic
-def grant_revoke(*, actor: Any, grant: RoleGrant, reason: str = "") -> RoleGrant:
+def grant_revoke(*, actor: Actor, grant: RoleGrant, reason: str = "") -> RoleGrant:
     """Revoke a grant (kept with revoked_at for history). One cannot revoke one's own
     last grant that manages grants, so that a county never locks itself out by mistake."""
     require(actor, Perm.GRANTS_MANAGE, grant.region_id, view_perm=Perm.NETWORK_VIEW)
@@ -352,7 +353,7 @@ def grant_revoke(*, actor: Any, grant: RoleGrant, reason: str = "") -> RoleGrant
     if locked.user_id == getattr(actor, "pk", None) and locked.role in GRANTABLE_ROLES:
         raise RuleViolation(_("不能撤销自己的管理角色，请让上级管理员操作。"))
     locked.revoked_at = timezone.now()
-    locked.revoked_by = actor
+    locked.revoked_by = user_of(actor)
     locked.save(update_fields=["revoked_at", "revoked_by"])
     audit_record(
         actor=actor,
@@ -367,7 +368,7 @@ def grant_revoke(*, actor: Any, grant: RoleGrant, reason: str = "") -> RoleGrant
 
 
 def staff_user_for_grant(
-    *, actor: Any, phone: str, name: str, password: str, region_code: str
+    *, actor: Actor, phone: str, name: str, password: str, region_code: str
 ) -> User:
     """The user a grant at `region_code` goes to: found by phone, or created (audited
     there) with the given initial password. Only someone who may grant roles at that
@@ -383,15 +384,15 @@ def staff_user_for_grant(
         )
 
 
-def actor_may_manage(actor: Any, unit: Unit) -> bool:
+def actor_may_manage(actor: Actor, unit: Unit) -> bool:
     return in_scope(actor, Perm.NETWORK_MANAGE, unit.region_id)
 
 
-def actor_may_grant_here(actor: Any, unit: Unit) -> bool:
+def actor_may_grant_here(actor: Actor, unit: Unit) -> bool:
     return in_scope(actor, Perm.GRANTS_MANAGE, unit.region_id)
 
 
-def grantable_roles(actor: Any, region_code: str) -> list[str]:
+def grantable_roles(actor: Actor, region_code: str) -> list[str]:
     level = rc.level_of(region_code)
     return [
         role

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound
@@ -110,7 +111,7 @@ def notify_phone(*, phone: str, text: str, verb: str, region_code: str = "") -> 
 
 
 @transaction.atomic
-def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
+def notification_mark_read(*, actor: Actor, notification_id: int) -> Notification:
     """Mark one of the actor's own notifications read (someone else's is not found)."""
     try:
         notification = Notification.objects.select_for_update().get(
@@ -131,7 +132,7 @@ def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
 
 
 @transaction.atomic
-def notifications_mark_all_read(*, actor: Any) -> int:
+def notifications_mark_all_read(*, actor: Actor) -> int:
     """Mark all of the actor's unread notifications read; returns how many."""
     count = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=timezone.now()

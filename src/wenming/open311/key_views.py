@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from wenming.accounts.types import Actor
 from wenming.core.access import has_perm, scoped
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.forms import StyledFormMixin
@@ -27,13 +28,13 @@ class KeyForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=gettext_lazy("接入方"), max_length=60)
     region_code = forms.ChoiceField(label=gettext_lazy("可提交的区域"))
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         region_field: Any = self.fields["region_code"]
         region_field.choices = [(r.code, r.name) for r in _regions(actor)]
 
 
-def _regions(actor: object) -> list[Region]:
+def _regions(actor: Actor) -> list[Region]:
     """The regions where the actor may make keys (their grant roots, county or above)."""
     return list(
         scoped(Region.objects.all(), actor, Perm.GRANTS_MANAGE, "code")

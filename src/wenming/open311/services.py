@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor, user_of
 from wenming.core import ratelimit
 from wenming.core import regions as rc
 from wenming.core.access import require
@@ -40,7 +41,7 @@ def key_digest(raw: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(*, actor: Any, name: str, region_code: str) -> tuple[ApiKey, str]:
+def api_key_create(*, actor: Actor, name: str, region_code: str) -> tuple[ApiKey, str]:
     """Make a key for an Open311 client that may post requests for villages under
     `region_code`: staff who grant roles there (county admins and above). Returns the
     key and its secret, which is shown once and never stored."""
@@ -57,7 +58,7 @@ def api_key_create(*, actor: Any, name: str, region_code: str) -> tuple[ApiKey, 
         region=region,
         key_digest=key_digest(raw),
         key_prefix=raw[:8],
-        created_by=actor,
+        created_by=user_of(actor),
     )
     audit_record(
         actor=actor,
@@ -70,7 +71,7 @@ def api_key_create(*, actor: Any, name: str, region_code: str) -> tuple[ApiKey, 
 
 
 @transaction.atomic
-def api_key_revoke(*, actor: Any, key: ApiKey, reason: str) -> ApiKey:
+def api_key_revoke(*, actor: Actor, key: ApiKey, reason: str) -> ApiKey:
     """Stop a key at once (kept, never deleted, so the audit trail keeps its name)."""
     reason = (reason or "").strip()
     if not reason:

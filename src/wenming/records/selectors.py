@@ -4,13 +4,13 @@ viewers see their region's activities; a volunteer sees their own records."""
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.activities.models import Activity, SignUp, SignUpState
 from wenming.activities.permissions import is_team_leader, require_organiser
 from wenming.core.access import in_scope, scope_q
@@ -45,7 +45,7 @@ AUDIT_VERBS = {
 }
 
 
-def activity_for_organiser(*, actor: Any, activity_id: int) -> Activity:
+def activity_for_organiser(*, actor: Actor, activity_id: int) -> Activity:
     """An activity the actor organises (or leads the team of). Outsiders get 404, a
     read-only viewer 403."""
     activity = Activity.objects.select_related("unit").filter(pk=activity_id).first()
@@ -82,15 +82,15 @@ def _checkin_lookup_sql() -> str:
     )
 
 
-def activity_for_checkin(*, activity_id: int, actor: Any = None) -> Activity:
+def activity_for_checkin(*, activity_id: int, actor: Actor | None = None) -> Activity:
     """A public activity (published, ongoing or finished) to check in to; else 404.
 
     Given an authenticated actor, the same query also answers which of their volunteer
     records holds a place on it (`checkin_volunteer_id`: an active volunteer, signed up
     and not waitlisted; None if none), so that the burst's check-in reads once; it is
     written by hand, since compiling it was a fifth of a check-in's time."""
-    if getattr(actor, "is_authenticated", False):
-        params = [SignUpState.SIGNED_UP, actor.pk, VolunteerStatus.ACTIVE, activity_id]
+    if user_id_of(actor):
+        params = [SignUpState.SIGNED_UP, user_id_of(actor), VolunteerStatus.ACTIVE, activity_id]
         activity = next(iter(Activity.objects.raw(_checkin_lookup_sql(), params)), None)
     else:
         activity = Activity.objects.only(*CHECKIN_FIELDS).filter(pk=activity_id).order_by().first()
@@ -130,7 +130,7 @@ def activity_records(*, activity: Activity) -> QuerySet[ServiceRecord]:
     return ServiceRecord.objects.filter(activity=activity).select_related("volunteer")
 
 
-def my_records(*, actor: Any) -> QuerySet[ServiceRecord]:
+def my_records(*, actor: Actor) -> QuerySet[ServiceRecord]:
     """The acting volunteer's records, newest first, with their open correction."""
     volunteer = volunteer_of(actor)
     if volunteer is None:
@@ -160,7 +160,7 @@ def confirmed_minutes_sum(*, volunteer: Volunteer) -> int:
 
 
 def record_list(
-    *, actor: Any, status: str = "", activity_id: int | None = None, mine: bool = False
+    *, actor: Actor, status: str = "", activity_id: int | None = None, mine: bool = False
 ) -> QuerySet[ServiceRecord]:
     """Records the actor may see: their own, and those in their ACTIVITY_VIEW scope."""
     volunteer = volunteer_of(actor)
@@ -178,7 +178,7 @@ def record_list(
     return qs.order_by("-date", "-id")
 
 
-def record_get(*, actor: Any, record_id: int) -> ServiceRecord:
+def record_get(*, actor: Actor, record_id: int) -> ServiceRecord:
     record = (
         ServiceRecord.objects.select_related("activity", "volunteer").filter(pk=record_id).first()
     )
@@ -191,7 +191,7 @@ def record_get(*, actor: Any, record_id: int) -> ServiceRecord:
     return record
 
 
-def _led_by(actor: Any, activity_field: str) -> Q:
+def _led_by(actor: Actor, activity_field: str) -> Q:
     """Rows of activities organised by a team the actor leads (active leader)."""
     if not getattr(actor, "is_authenticated", False):
         return Q(pk__in=[])
@@ -199,7 +199,7 @@ def _led_by(actor: Any, activity_field: str) -> Q:
 
 
 def correction_list(
-    *, actor: Any, open_only: bool = True, include_own: bool = True
+    *, actor: Actor, open_only: bool = True, include_own: bool = True
 ) -> QuerySet[CorrectionRequest]:
     """Correction requests in the actor's ACTIVITY_VIEW scope, and the actor's own
     (unless it is the organiser's inbox)."""
@@ -215,7 +215,7 @@ def correction_list(
     return qs.order_by("created_at", "id")
 
 
-def correction_get(*, actor: Any, correction_id: int) -> CorrectionRequest:
+def correction_get(*, actor: Actor, correction_id: int) -> CorrectionRequest:
     correction = (
         CorrectionRequest.objects.select_related("record", "record__activity")
         .filter(pk=correction_id)

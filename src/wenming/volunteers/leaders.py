@@ -4,10 +4,9 @@ service records, take its orders, answer for it). Every domain asks here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.volunteers.models import Membership, MembershipRole, MembershipStatus
 
 
@@ -18,17 +17,19 @@ def active_leaderships() -> QuerySet[Membership]:
     )
 
 
-def teams_led_by(actor: Any) -> QuerySet[Membership, int]:
+def teams_led_by(actor: Actor) -> QuerySet[Membership, int]:
     """The team ids (a subquery) the actor actively leads; none for anonymous."""
-    user_id = int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
+    user_id = user_id_of(actor)
     return active_leaderships().filter(volunteer__user_id=user_id).values_list("team_id", flat=True)
 
 
-def leads_team(actor: Any, team_id: int | None) -> bool:
+def leads_team(actor: Actor, team_id: int | None) -> bool:
     """Whether the actor actively leads the team (an active team)."""
     if team_id is None or not getattr(actor, "is_authenticated", False):
         return False
-    return active_leaderships().filter(team_id=team_id, volunteer__user_id=actor.pk).exists()
+    return (
+        active_leaderships().filter(team_id=team_id, volunteer__user_id=user_id_of(actor)).exists()
+    )
 
 
 def leader_user_ids(team_id: int) -> QuerySet[Membership, int]:

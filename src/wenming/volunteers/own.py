@@ -3,28 +3,27 @@ Every domain that acts for the volunteer in front of it asks here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.core.errors import RuleViolation
 from wenming.volunteers.models import Volunteer, VolunteerStatus
 
 NOT_A_VOLUNTEER = _("只有已注册的志愿者可以这样做。")
 
 
-def volunteer_of(actor: Any, *, only: tuple[str, ...] = ()) -> Volunteer | None:
+def volunteer_of(actor: Actor, *, only: tuple[str, ...] = ()) -> Volunteer | None:
     """The logged-in actor's own volunteer record, or None (anonymous, or no record).
     One query, never cached: the status may change between two requests."""
     if not getattr(actor, "is_authenticated", False):
         return None
     volunteers = Volunteer.objects.only(*only) if only else Volunteer.objects.all()
-    return volunteers.filter(user_id=actor.pk).first()
+    return volunteers.filter(user_id=user_id_of(actor)).first()
 
 
 def active_volunteer_of(
-    actor: Any,
+    actor: Actor,
     *,
     only: tuple[str, ...] = (),
     missing: str | Promise = NOT_A_VOLUNTEER,

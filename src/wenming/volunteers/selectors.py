@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.access import scoped, subtree_q
 from wenming.core.errors import NotFound, RuleViolation
@@ -44,7 +45,7 @@ AUDIT_VERBS = {
 
 def volunteer_list(
     *,
-    actor: Any,
+    actor: Actor,
     search: str = "",
     region_prefix: str = "",
     status: str = "",
@@ -75,7 +76,7 @@ def volunteer_list(
     return qs.select_related("region", "unit").order_by("-created_at", "-id")
 
 
-def volunteer_get(*, actor: Any, volunteer_id: int) -> Volunteer:
+def volunteer_get(*, actor: Actor, volunteer_id: int) -> Volunteer:
     try:
         return (
             scoped(Volunteer.objects.all(), actor, Perm.VOLUNTEER_VIEW, "region_id")
@@ -100,7 +101,7 @@ def volunteer_of_user(user: Any) -> Volunteer | None:
 
 
 def _count(status: str) -> Any:
-    def count(actor: Any) -> int:
+    def count(actor: Actor) -> int:
         return scoped(
             Volunteer.objects.filter(status=status), actor, Perm.VOLUNTEER_VIEW, "region_id"
         ).count()
@@ -137,7 +138,7 @@ def home_counters() -> list[HomeCounter]:
     ]
 
 
-def registration_policy_units(*, actor: Any, search: str = "") -> Any:
+def registration_policy_units(*, actor: Actor, search: str = "") -> Any:
     """The units where volunteers register (not practice points) that the actor manages,
     each annotated with `approval_required` (no policy row means no approval)."""
     from django.db.models import BooleanField, Value
@@ -161,7 +162,7 @@ def registration_policy_units(*, actor: Any, search: str = "") -> Any:
     )
 
 
-def star_policy_regions(*, actor: Any) -> list[tuple[Any, tuple[int, ...]]]:
+def star_policy_regions(*, actor: Actor) -> list[tuple[Any, tuple[int, ...]]]:
     """The jurisdictions (province, city or county) whose star thresholds the actor may
     set, each with the thresholds now in force there."""
     from wenming.core import regions as rc
@@ -180,7 +181,7 @@ def star_policy_regions(*, actor: Any) -> list[tuple[Any, tuple[int, ...]]]:
     ]
 
 
-def region_filter_options(*, actor: Any, prefix: str) -> tuple[Any, list[tuple[str, str]]]:
+def region_filter_options(*, actor: Actor, prefix: str) -> tuple[Any, list[tuple[str, str]]]:
     """The region filter of the volunteer list, one level at a time: the region chosen
     now (None for all) and the sub-regions to narrow to (value = code prefix). Bounded:
     never more than one level of children."""
@@ -208,7 +209,7 @@ def region_filter_options(*, actor: Any, prefix: str) -> tuple[Any, list[tuple[s
     return current, [(rc.prefix_of(r.code), r.name) for r in children.only("code", "name")]
 
 
-def prefixes_for_view(actor: Any) -> list[str]:
+def prefixes_for_view(actor: Actor) -> list[str]:
     from wenming.core.access import prefixes_for
 
     return prefixes_for(actor, Perm.VOLUNTEER_VIEW)

@@ -199,9 +199,9 @@ def register_code(request: HttpRequest) -> HttpResponse:
     same whether or not the number has an account; limits per number and address."""
     from django.conf import settings
 
-    from wenming.accounts import verification
     from wenming.core.crypto import mask_phone
     from wenming.core.middleware import client_ip
+    from wenming.notifications import verification
 
     phone = request.POST.get("phone", "")
     try:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import (
     Activity,
     ActivityApprovalPolicy,
@@ -162,7 +163,7 @@ def _coordinate(value: Decimal | None) -> Decimal | None:
 
 
 @transaction.atomic
-def activity_create(*, actor: Any, data: ActivityInput) -> Activity:
+def activity_create(*, actor: Actor, data: ActivityInput) -> Activity:
     """Create a draft activity for a unit in the actor's ACTIVITY_MANAGE scope."""
     values = _clean(data)
     require(actor, Perm.ACTIVITY_MANAGE, values["region_id"], view_perm=Perm.ACTIVITY_VIEW)
@@ -182,7 +183,7 @@ def activity_create(*, actor: Any, data: ActivityInput) -> Activity:
 
 
 @transaction.atomic
-def activity_update(*, actor: Any, activity: Activity, data: ActivityInput) -> Activity:
+def activity_update(*, actor: Actor, activity: Activity, data: ActivityInput) -> Activity:
     """Edit a draft freely; once published only the place details, the description and
     the quota (never below the places taken: a raised quota promotes the waitlist)."""
     _require_owner(actor, activity)
@@ -236,7 +237,7 @@ def _plain_value(value: Any) -> Any:
 
 @transaction.atomic
 def approval_policy_set(
-    *, actor: Any, unit: Unit, approval_required: bool
+    *, actor: Actor, unit: Unit, approval_required: bool
 ) -> ActivityApprovalPolicy:
     """Whether a unit's activities need the upper unit's approval: set by the upper unit."""
     region = approver_region(unit)
@@ -263,7 +264,7 @@ def approval_policy_set(
 @transaction.atomic
 def project_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     unit_id: int,
     work_item: str = "",
@@ -307,7 +308,7 @@ def project_create(
     return project
 
 
-def _require_catalogue_admin(actor: Any) -> str:
+def _require_catalogue_admin(actor: Actor) -> str:
     """Subcategories are shared by the whole deployment: only ACTIVITY_MANAGE over a
     province (a system admin) configures them. Returns the province's code (where the
     change is audited)."""
@@ -322,7 +323,7 @@ def _require_catalogue_admin(actor: Any) -> str:
 @transaction.atomic
 def subcategory_save(
     *,
-    actor: Any,
+    actor: Actor,
     work_item: str,
     name: str,
     sort: int = 0,

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
     Activity,
@@ -86,11 +87,11 @@ def approver_region(unit: Unit) -> str:
     return rc.parent_of(unit.region_id) or unit.region_id
 
 
-def _require_owner(actor: Any, activity: Activity) -> None:
+def _require_owner(actor: Actor, activity: Activity) -> None:
     require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
 
 
-def _require_approver(actor: Any, activity: Activity) -> None:
+def _require_approver(actor: Actor, activity: Activity) -> None:
     region = approver_region(activity.unit)
     if in_scope(actor, Perm.ACTIVITY_MANAGE, region):
         return
@@ -98,7 +99,7 @@ def _require_approver(actor: Any, activity: Activity) -> None:
     raise Forbidden(_("只有上级单位可以审核本单位的活动。"))
 
 
-def allowed_actions(actor: Any, activity: Activity) -> list[Transition]:
+def allowed_actions(actor: Actor, activity: Activity) -> list[Transition]:
     """The transitions the actor may take now (for buttons; the services decide)."""
     result = []
     needs_approval = approval_required(activity.unit)
@@ -135,7 +136,7 @@ SYSTEM_ACTIONS = frozenset({"start", "finish"})
 
 @transaction.atomic
 def activity_transition(
-    *, actor: Any, activity: Activity, action: str, reason: str = ""
+    *, actor: Actor | None, activity: Activity, action: str, reason: str = ""
 ) -> Activity:
     """Move an activity along one allowed transition of TRANSITIONS, recording who,
     when and why. Any other move is refused and changes nothing.
@@ -186,31 +187,31 @@ def activity_transition(
     return locked
 
 
-def activity_submit(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+def activity_submit(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
     return activity_transition(actor=actor, activity=activity, action="submit", reason=reason)
 
 
-def activity_approve(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+def activity_approve(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
     return activity_transition(actor=actor, activity=activity, action="approve", reason=reason)
 
 
-def activity_reject(*, actor: Any, activity: Activity, reason: str) -> Activity:
+def activity_reject(*, actor: Actor, activity: Activity, reason: str) -> Activity:
     return activity_transition(actor=actor, activity=activity, action="reject", reason=reason)
 
 
-def activity_publish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+def activity_publish(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
     return activity_transition(actor=actor, activity=activity, action="publish", reason=reason)
 
 
-def activity_start(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+def activity_start(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
     return activity_transition(actor=actor, activity=activity, action="start", reason=reason)
 
 
-def activity_finish(*, actor: Any, activity: Activity, reason: str = "") -> Activity:
+def activity_finish(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
     return activity_transition(actor=actor, activity=activity, action="finish", reason=reason)
 
 
-def activity_cancel(*, actor: Any, activity: Activity, reason: str) -> Activity:
+def activity_cancel(*, actor: Actor, activity: Activity, reason: str) -> Activity:
     return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
 
 

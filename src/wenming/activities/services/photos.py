@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import (
     MAX_PHOTOS_PER_ACTIVITY,
     Activity,
@@ -25,7 +26,7 @@ from wenming.core.photos import PHOTO_MAX_BYTES, encode_photo
 from wenming.core.roles import Perm
 
 
-def _require_photo_manager(actor: Any, activity: Activity) -> None:
+def _require_photo_manager(actor: Actor, activity: Activity) -> None:
     require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
 
 
@@ -37,7 +38,7 @@ def _delete_files(*names: str) -> None:
 
 @transaction.atomic
 def activity_photo_add(
-    *, actor: Any, activity: Activity, upload: Any, caption: str = ""
+    *, actor: Actor, activity: Activity, upload: Any, caption: str = ""
 ) -> ActivityPhoto:
     """Add a photo to an activity: staff with ACTIVITY_MANAGE over it, never to a
     cancelled activity, at most MAX_PHOTOS_PER_ACTIVITY (counted under the activity row
@@ -103,7 +104,7 @@ def _touch(activity: Activity) -> None:
 
 
 @transaction.atomic
-def activity_photo_delete(*, actor: Any, photo: ActivityPhoto) -> None:
+def activity_photo_delete(*, actor: Actor, photo: ActivityPhoto) -> None:
     """Remove a photo: staff with ACTIVITY_MANAGE over its activity. The files go once
     the deletion is committed."""
     activity = Activity.objects.select_for_update().get(pk=photo.activity_id)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor, user_id_of
 from wenming.activities.models import (
     LIVE_SIGNUP_STATES,
     Activity,
@@ -34,7 +35,7 @@ from wenming.volunteers.own import active_volunteer_of
 # ---------------------------------------------------------------- sign-up
 
 
-def _volunteer_of(actor: Any, only: tuple[str, ...] = ()) -> Volunteer:
+def _volunteer_of(actor: Actor, only: tuple[str, ...] = ()) -> Volunteer:
     return active_volunteer_of(
         actor,
         only=only,
@@ -43,7 +44,7 @@ def _volunteer_of(actor: Any, only: tuple[str, ...] = ()) -> Volunteer:
     )
 
 
-def _signup_volunteer(actor: Any, activity: Activity) -> Volunteer:
+def _signup_volunteer(actor: Actor, activity: Activity) -> Volunteer:
     """The actor's volunteer record, as `selectors.activity_for_signup` read it with the
     activity (else looked up here), refused unless registered and active."""
     if not hasattr(activity, "signup_volunteer_id"):
@@ -54,7 +55,7 @@ def _signup_volunteer(actor: Any, activity: Activity) -> Volunteer:
         raise RuleViolation(_("请先注册成为志愿者。"), code="not_volunteer")
     if status != VolunteerStatus.ACTIVE:
         raise RuleViolation(_("您的志愿者注册尚未生效，暂时不能报名。"), code="not_active")
-    return Volunteer(pk=volunteer_id, user_id=actor.pk, status=status)
+    return Volunteer(pk=volunteer_id, user_id=user_id_of(actor), status=status)
 
 
 def _require_signup_open(activity: Activity, now: dt.datetime) -> None:
@@ -66,7 +67,7 @@ def _require_signup_open(activity: Activity, now: dt.datetime) -> None:
         raise RuleViolation(_("报名已经截止。"), code="closed")
 
 
-def signup_create(*, actor: Any, activity: Activity, now: dt.datetime | None = None) -> SignUp:
+def signup_create(*, actor: Actor, activity: Activity, now: dt.datetime | None = None) -> SignUp:
     """Sign the acting volunteer up: a place while places remain, else the next waitlist
     position. Only registered (active) volunteers, only published activities, only
     inside the sign-up window, one live sign-up per volunteer, who has every skill the
@@ -183,7 +184,7 @@ def _signup_sql() -> str:
 
 
 def _signup_in_one_statement(
-    *, actor: Any, activity: Activity, volunteer: Volunteer, now: dt.datetime
+    *, actor: Actor, activity: Activity, volunteer: Volunteer, now: dt.datetime
 ) -> SignUp:
     params = [
         activity.pk, now, S.PUBLISHED, now, now,
@@ -216,7 +217,7 @@ def _signup_in_one_statement(
     return signup
 
 
-def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
+def _promote_waitlist(*, actor: Actor, activity: Activity) -> int:
     """Give free places to the earliest waitlisted volunteers. The caller holds the
     activity row lock."""
     promoted = 0
@@ -262,7 +263,7 @@ def _promote_waitlist(*, actor: Any, activity: Activity) -> int:
 
 @transaction.atomic
 def signup_cancel(
-    *, actor: Any, signup: SignUp, reason: str = "", now: dt.datetime | None = None
+    *, actor: Actor, signup: SignUp, reason: str = "", now: dt.datetime | None = None
 ) -> SignUp:
     """The volunteer withdraws before the activity starts. A freed place goes to the
     first on the waitlist in the same transaction."""
@@ -302,12 +303,12 @@ def signup_cancel(
 
 
 @transaction.atomic
-def calendar_feed_reset(*, actor: Any) -> CalendarFeed:
+def calendar_feed_reset(*, actor: Actor) -> CalendarFeed:
     """Give the acting volunteer a private calendar feed with a new secret token, or
     replace the token of the one they have: the old URL stops working at once. Only the
     volunteer themself; the token itself is never written to the audit log."""
     volunteer = (
-        Volunteer.objects.select_for_update().filter(user_id=actor.pk).first()
+        Volunteer.objects.select_for_update().filter(user_id=user_id_of(actor)).first()
         if getattr(actor, "is_authenticated", False)
         else None
     )

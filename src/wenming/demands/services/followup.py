@@ -4,13 +4,13 @@ revealing the contact (audited), confirming the order's service records."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, RuleViolation
@@ -44,7 +44,7 @@ from wenming.records.models import RecordStatus, ServiceRecord
 
 @transaction.atomic
 def order_remind(
-    *, order: Order, token: str = "", actor: Any = None, now: dt.datetime | None = None
+    *, order: Order, token: str = "", actor: Actor | None = None, now: dt.datetime | None = None
 ) -> Order:
     """The resident reminds (催单) an unfinished order: at most once per
     REMINDER_INTERVAL and REMINDER_MAX times per order, decided by one conditional
@@ -188,7 +188,7 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple[str, str]:
+def order_contact_reveal(*, actor: Actor, order: Order, reason: str = "") -> tuple[str, str]:
     """The requester's name and phone, for the staff of the order's unit and the
     assignee while the order is theirs. Every reveal is audited."""
     order = Order.objects.select_related("unit").get(pk=order.pk)
@@ -214,7 +214,7 @@ def order_contact_reveal(*, actor: Any, order: Order, reason: str = "") -> tuple
 
 
 @transaction.atomic
-def order_records_confirm(*, actor: Any, order: Order) -> int:
+def order_records_confirm(*, actor: Actor, order: Order) -> int:
     """Confirm the pending service records of a completed order, by the records rules
     (the organising unit's staff confirm; see records.services.record_confirm)."""
     from wenming.records.services import record_confirm

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor, user_id_of, user_or_none
 from wenming.activities.models import WorkItem
 from wenming.core import crypto
 from wenming.core import regions as rc
@@ -191,7 +192,7 @@ def _photo_bytes(upload: Any) -> bytes:
     return data
 
 
-def _store_photo(*, order: Order, kind: str, data: bytes, actor: Any) -> OrderPhoto:
+def _store_photo(*, order: Order, kind: str, data: bytes, actor: Actor | None) -> OrderPhoto:
     try:
         encoded = encode_photo(data)
     except RuleViolation as exc:
@@ -206,7 +207,7 @@ def _store_photo(*, order: Order, kind: str, data: bytes, actor: Any) -> OrderPh
         thumbnail=thumb,
         width=encoded.width,
         height=encoded.height,
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=user_or_none(actor),
     )
 
 
@@ -216,7 +217,7 @@ def private_link(order: Order, token: str) -> str:
 
 def _create(
     *,
-    actor: Any,
+    actor: Actor | None,
     data: OrderInput,
     channel: str,
     now: dt.datetime | None = None,
@@ -226,7 +227,7 @@ def _create(
     photo_data = _photo_bytes(data.photo) if data.photo else None
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_or_none(actor)
     order = Order.objects.create(
         number=_order_number(),
         token_digest=token_digest(token),
@@ -297,7 +298,7 @@ def order_submit(
     *,
     data: OrderInput,
     ip: str,
-    actor: Any = None,
+    actor: Actor | None = None,
     channel: str = Channel.WEB,
     now: dt.datetime | None = None,
 ) -> Order:
@@ -315,7 +316,7 @@ def order_submit(
 @transaction.atomic
 def order_create(
     *,
-    actor: Any,
+    actor: Actor,
     data: OrderInput,
     channel: str = Channel.PHONE,
     now: dt.datetime | None = None,
@@ -348,10 +349,10 @@ def order_by_link(number: str, token: str) -> Order:
     return order
 
 
-def order_of_requester(actor: Any, number: str) -> Order:
+def order_of_requester(actor: Actor, number: str) -> Order:
     """A logged-in resident's own order (the account that placed it), by number; any
     other order is not found, like a wrong private link."""
-    user_id = int(actor.pk) if getattr(actor, "is_authenticated", False) else 0
+    user_id = user_id_of(actor)
     order = (
         Order.objects.select_related("unit", "menu_item", "region", "assigned_team")
         .filter(number=(number or "").strip().upper(), requester_id=user_id)
@@ -362,7 +363,7 @@ def order_of_requester(actor: Any, number: str) -> Order:
     return order
 
 
-def _resident_order(order: Order, token: str, actor: Any) -> Order:
+def _resident_order(order: Order, token: str, actor: Actor | None) -> Order:
     """The order as its resident may act on it: through the private link's token, or
     as the logged-in account that placed it."""
     if not token and actor is not None:

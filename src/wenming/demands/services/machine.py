@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from wenming.accounts.types import Actor, user_or_none
 from wenming.core.errors import NotFound
 from wenming.core.statemachine import StateMachine, Transition
 from wenming.demands.models import EVENT_LABELS as MODEL_EVENT_LABELS
@@ -96,7 +97,7 @@ RESIDENT_LABEL = gettext_lazy("群众")
 EVENT_LABELS = MODEL_EVENT_LABELS
 
 
-def allowed_actions(actor: Any, order: Order) -> list[Transition]:
+def allowed_actions(actor: Actor, order: Order) -> list[Transition]:
     """The transitions the actor may take now (for buttons; the services decide)."""
     result = []
     manager = can_manage(actor, order)
@@ -129,17 +130,16 @@ def _locked(order: Order) -> Order:
     return locked
 
 
-def _label_of(actor: Any, fallback: str | Promise) -> str:
-    if getattr(actor, "is_authenticated", False):
-        return str(actor.name)[:80]
-    return str(fallback)
+def _label_of(actor: Actor | None, fallback: str | Promise) -> str:
+    user = user_or_none(actor)
+    return str(user.name)[:80] if user is not None else str(fallback)
 
 
 def _event(
     *,
     order: Order,
     action: str,
-    actor: Any,
+    actor: Actor | None,
     from_state: str = "",
     to_state: str = "",
     note: str = "",
@@ -149,7 +149,7 @@ def _event(
     at: dt.datetime | None = None,
     who: str | Promise = SYSTEM_LABEL,
 ) -> OrderEvent:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_or_none(actor)
     return OrderEvent.objects.create(
         order=order,
         at=at or timezone.now(),
@@ -168,7 +168,7 @@ def _event(
 
 def _move(
     *,
-    actor: Any,
+    actor: Actor | None,
     order: Order,
     action: str,
     reason: str = "",

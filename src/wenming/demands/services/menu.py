@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.activities.models import Subcategory, WorkItem
 from wenming.core import regions as rc
 from wenming.core.access import require
@@ -97,7 +98,7 @@ def _clean_menu(data: MenuItemInput) -> tuple[Unit, dict[str, Any]]:
 
 
 @transaction.atomic
-def menu_item_save(*, actor: Any, data: MenuItemInput, item: MenuItem | None = None) -> MenuItem:
+def menu_item_save(*, actor: Actor, data: MenuItemInput, item: MenuItem | None = None) -> MenuItem:
     """Create or edit a menu item: staff with DEMAND_MANAGE over the unit. Titles are
     unique per unit; the service code never changes."""
     unit, values = _clean_menu(data)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -55,7 +56,7 @@ from wenming.volunteers.models import (
 
 
 @transaction.atomic
-def order_accept(*, actor: Any, order: Order, note: str = "") -> Order:
+def order_accept(*, actor: Actor, order: Order, note: str = "") -> Order:
     """The unit where the order landed takes it on (审单)."""
     locked = _locked(order)
     require_manager(actor, locked)
@@ -72,7 +73,7 @@ def order_accept(*, actor: Any, order: Order, note: str = "") -> Order:
 
 
 @transaction.atomic
-def order_reject(*, actor: Any, order: Order, reason: str) -> Order:
+def order_reject(*, actor: Actor, order: Order, reason: str) -> Order:
     """The unit declines the order with a reason; the reason is shown only to the
     requester (on the private page and by SMS)."""
     locked = _locked(order)
@@ -116,7 +117,7 @@ def _deadline(order: Order, due_at: dt.datetime | None, now: dt.datetime) -> dt.
 @transaction.atomic
 def order_dispatch(
     *,
-    actor: Any,
+    actor: Actor,
     order: Order,
     team: Team | None = None,
     volunteer: Volunteer | None = None,
@@ -172,7 +173,7 @@ def order_dispatch(
 
 
 @transaction.atomic
-def order_open_for_grab(*, actor: Any, order: Order, due_at: dt.datetime | None = None) -> Order:
+def order_open_for_grab(*, actor: Actor, order: Order, due_at: dt.datetime | None = None) -> Order:
     """Open an accepted order to the eligible teams (抢单): the first to accept wins."""
     locked = _locked(order)
     require_manager(actor, locked)
@@ -192,7 +193,7 @@ def order_open_for_grab(*, actor: Any, order: Order, due_at: dt.datetime | None 
 
 
 @transaction.atomic
-def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
+def order_recall(*, actor: Actor, order: Order, reason: str) -> Order:
     """Take a dispatched or open order back to be dispatched again."""
     locked = _locked(order)
     require_manager(actor, locked)
@@ -212,7 +213,7 @@ def order_recall(*, actor: Any, order: Order, reason: str) -> Order:
 
 
 @transaction.atomic
-def order_take(*, actor: Any, order: Order) -> Order:
+def order_take(*, actor: Actor, order: Order) -> Order:
     """The assignee (the team's leader, or the volunteer) accepts a dispatched order
     (接单); a manager may record it on their behalf."""
     locked = _locked(order)
@@ -238,7 +239,7 @@ def order_take(*, actor: Any, order: Order) -> Order:
 
 
 @transaction.atomic
-def order_grab(*, actor: Any, order: Order, team: Team) -> Order:
+def order_grab(*, actor: Actor, order: Order, team: Team) -> Order:
     """A team leader grabs an open order for their team. The first wins: one
     conditional UPDATE … WHERE state = 'open' decides, so two grabs at once cannot both
     succeed; the loser is told it is gone and nothing of theirs is written."""
@@ -292,7 +293,7 @@ def order_grab(*, actor: Any, order: Order, team: Team) -> Order:
 
 
 @transaction.atomic
-def order_decline(*, actor: Any, order: Order, reason: str) -> Order:
+def order_decline(*, actor: Actor, order: Order, reason: str) -> Order:
     """The assignee declines a dispatched order with a reason; it goes back to the unit
     to be dispatched again."""
     locked = _locked(order)
@@ -366,7 +367,7 @@ def _participants(order: Order, participants: Sequence[Participant]) -> list[Par
 @transaction.atomic
 def order_complete(
     *,
-    actor: Any,
+    actor: Actor,
     order: Order,
     note: str,
     participants: Sequence[Participant],
@@ -439,7 +440,7 @@ def order_complete(
 
 @transaction.atomic
 def order_rate(
-    *, order: Order, token: str = "", actor: Any = None, stars: int, comment: str = ""
+    *, order: Order, token: str = "", actor: Actor | None = None, stars: int, comment: str = ""
 ) -> Order:
     """The resident rates a completed order 1–5 with a comment, through the private
     link. A rating at or below LOW_RATING is flagged to the unit's staff."""
@@ -484,7 +485,7 @@ def order_rate(
 
 
 @transaction.atomic
-def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
+def order_cancel(*, actor: Actor, order: Order, reason: str) -> Order:
     """Staff close an unfinished order with a reason."""
     locked = _locked(order)
     require_manager(actor, locked)
@@ -519,7 +520,7 @@ ORDER_ACTIONS = (
 )  # fmt: skip
 
 
-def order_act(*, actor: Any, order: Order, action: str, data: OrderActionInput) -> Order:
+def order_act(*, actor: Actor, order: Order, action: str, data: OrderActionInput) -> Order:
     """The one entry point for every step of an order's state machine taken by staff or
     the assignee: the pages and the API both call it, so no path differs. Each step's
     own service checks who may take it; an unknown action is not found."""
@@ -566,7 +567,9 @@ def _team_for_grab(team: Team | None) -> Team:
 
 
 @transaction.atomic
-def order_withdraw(*, order: Order, token: str = "", actor: Any = None, reason: str = "") -> Order:
+def order_withdraw(
+    *, order: Order, token: str = "", actor: Actor | None = None, reason: str = ""
+) -> Order:
     """The resident withdraws their unfinished order through the private link."""
     order = _resident_order(order, token, actor)
     locked = _locked(order)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor, user_id_of, user_of
 from wenming.core import regions as rc
 from wenming.core.access import require
 from wenming.core.audit import audit_record
@@ -29,7 +30,6 @@ from wenming.households.models import (
     OverdueAlert,
     Visit,
 )
-from wenming.households.permissions import user_id_of
 from wenming.households.policy import (
     Policy,
     care_due_at,
@@ -48,7 +48,7 @@ FUTURE_SLACK = dt.timedelta(minutes=5)
 @transaction.atomic
 def visit_log(
     *,
-    actor: Any,
+    actor: Actor,
     household: Household,
     channel: str,
     notes: str = "",
@@ -98,7 +98,7 @@ def visit_log(
         household=household,
         region_id=household.region_id,
         contact=contact,
-        by=actor,
+        by=user_of(actor),
         channel=channel,
         happened_at=happened_at,
         notes=notes,
@@ -123,7 +123,7 @@ def visit_log(
         if close:
             _transition(ev, EventState.CLOSED, actor=actor, at=now, why=text)
             ev.closed_at = now
-            ev.closed_by = actor
+            ev.closed_by = user_of(actor)
             ev.outcome = outcome[:500]
             fields += ["state", "closed_at", "closed_by", "outcome"]
             changes["state"] = [EventState.OPEN, EventState.CLOSED]

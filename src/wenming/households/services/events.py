@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor, user_id_of, user_of, user_or_none
 from wenming.core import crypto
 from wenming.core.access import actor_label, require
 from wenming.core.audit import audit_record
@@ -35,7 +36,6 @@ from wenming.households.models import (
     Relation,
     ReportChannel,
 )
-from wenming.households.permissions import user_id_of
 from wenming.households.policy import (
     policy_for,
 )
@@ -48,13 +48,13 @@ from wenming.notifications.services import notify
 def _entry(
     event: HouseholdEvent,
     *,
-    actor: Any,
+    actor: Actor | None,
     at: dt.datetime,
     text: str,
     from_state: str = "",
     to_state: str = "",
 ) -> EventEntry:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_or_none(actor)
     label = actor_label(user) if user is not None else _("系统")
     return EventEntry.objects.create(
         event=event,
@@ -86,7 +86,7 @@ EVENT_MACHINE = StateMachine(
 
 
 def _transition(
-    event: HouseholdEvent, target: str, *, actor: Any, at: dt.datetime, why: str
+    event: HouseholdEvent, target: str, *, actor: Actor, at: dt.datetime, why: str
 ) -> None:
     """Move a locked event to `target` along EVENT_MACHINE and put the step on its
     timeline (who, when, why); the caller saves the event and audits."""
@@ -115,7 +115,7 @@ def _create_event(
     kind: str,
     summary: str,
     channel: str,
-    actor: Any,
+    actor: Actor | None,
     now: dt.datetime,
     reporter_phone: str = "",
 ) -> HouseholdEvent:
@@ -135,7 +135,7 @@ def _create_event(
         kind=kind,
         summary=summary,
         channel=channel,
-        reported_by=actor if getattr(actor, "is_authenticated", False) else None,
+        reported_by=user_or_none(actor),
         reporter_phone_masked=crypto.mask_phone(reporter_phone) if reporter_phone else "",
         reported_at=now,
         due_at=now + limit,
@@ -175,7 +175,7 @@ def _create_event(
 @transaction.atomic
 def event_report(
     *,
-    actor: Any,
+    actor: Actor,
     household: Household,
     kind: str,
     summary: str,
@@ -236,7 +236,7 @@ def event_report_by_household(
 
 
 @transaction.atomic
-def event_cancel(*, actor: Any, event: HouseholdEvent, reason: str) -> HouseholdEvent:
+def event_cancel(*, actor: Actor, event: HouseholdEvent, reason: str) -> HouseholdEvent:
     """Staff withdraw an event reported in error (a duplicate, a prank), with a reason."""
     require(actor, Perm.HOUSEHOLD_MANAGE, event.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
     reason = (reason or "").strip()
@@ -246,7 +246,7 @@ def event_cancel(*, actor: Any, event: HouseholdEvent, reason: str) -> Household
     now = timezone.now()
     _transition(locked, EventState.CANCELLED, actor=actor, at=now, why=_("撤销：") + reason)
     locked.closed_at = now
-    locked.closed_by = actor
+    locked.closed_by = user_of(actor)
     locked.outcome = reason[:500]
     locked.save(update_fields=["state", "closed_at", "closed_by", "outcome"])
     audit_record(
@@ -281,7 +281,7 @@ def _requester(household: Household) -> tuple[str, str]:
 @transaction.atomic
 def household_event_to_order(
     *,
-    actor: Any,
+    actor: Actor,
     event: HouseholdEvent,
     menu_item_code: str = "",
     details: str = "",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor, user_of
 from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import in_scope, require
@@ -44,7 +45,7 @@ from wenming.network.models import Region, RoleGrant
 @transaction.atomic
 def household_policy_set(
     *,
-    actor: Any,
+    actor: Actor,
     region_code: str,
     assignment_limit: int,
     response_hours: dict[str, int],
@@ -162,7 +163,7 @@ def _tags(codes: Iterable[str]) -> list[CareTag]:
 
 @transaction.atomic
 def household_create(
-    *, actor: Any, data: HouseholdInput, today: dt.date | None = None
+    *, actor: Actor, data: HouseholdInput, today: dt.date | None = None
 ) -> Household:
     """Register a household in a village the actor manages, with its members (one head
     at most) and care tags."""
@@ -200,7 +201,7 @@ def household_create(
 @transaction.atomic
 def household_update(
     *,
-    actor: Any,
+    actor: Actor,
     household: Household,
     address: str,
     tag_codes: Sequence[str],
@@ -248,7 +249,7 @@ def household_update(
 
 @transaction.atomic
 def member_add(
-    *, actor: Any, household: Household, data: MemberInput, today: dt.date | None = None
+    *, actor: Actor, household: Household, data: MemberInput, today: dt.date | None = None
 ) -> HouseholdMember:
     require(actor, Perm.HOUSEHOLD_MANAGE, household.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
     values = clean_member(data, today or timezone.localdate())
@@ -274,7 +275,7 @@ def member_add(
 
 
 @transaction.atomic
-def member_remove(*, actor: Any, member: HouseholdMember, reason: str) -> None:
+def member_remove(*, actor: Actor, member: HouseholdMember, reason: str) -> None:
     household = member.household
     require(actor, Perm.HOUSEHOLD_MANAGE, household.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
     if not reason.strip():
@@ -296,7 +297,7 @@ REVEALABLE = {"name": "name_cipher", "phone": "phone_cipher"}
 
 
 @transaction.atomic
-def member_reveal(*, actor: Any, member: HouseholdMember, what: str, reason: str = "") -> str:
+def member_reveal(*, actor: Actor, member: HouseholdMember, what: str, reason: str = "") -> str:
     """Show one member's plaintext name or phone to a role granted PERSONAL_REVEAL over
     the household's village, or to the household's own contact person (who must be able
     to call them); every reveal is audited without the value."""
@@ -321,7 +322,7 @@ def member_reveal(*, actor: Any, member: HouseholdMember, what: str, reason: str
 
 
 @transaction.atomic
-def report_code_reset(*, actor: Any, household: Household) -> str:
+def report_code_reset(*, actor: Actor, household: Household) -> str:
     """Issue a new contact-card code (the old card's link stops working)."""
     require(actor, Perm.HOUSEHOLD_MANAGE, household.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
     code = new_report_code()
@@ -337,7 +338,7 @@ def report_code_reset(*, actor: Any, household: Household) -> str:
 
 
 def contact_person_add_by_phone(
-    *, actor: Any, phone: str, region_code: str, is_party_member: bool = False
+    *, actor: Actor, phone: str, region_code: str, is_party_member: bool = False
 ) -> ContactPerson:
     """`contact_person_add` for the user who logs in with `phone` (pages and API)."""
     from wenming.accounts.models import User
@@ -355,7 +356,7 @@ def contact_person_add_by_phone(
 @transaction.atomic
 def contact_person_add(
     *,
-    actor: Any,
+    actor: Actor,
     user: Any,
     region_code: str,
     volunteer: Any = None,
@@ -407,7 +408,7 @@ def contact_person_add(
 
 @transaction.atomic
 def assignment_create(
-    *, actor: Any, household: Household, contact: ContactPerson, kind: str
+    *, actor: Actor, household: Household, contact: ContactPerson, kind: str
 ) -> Assignment:
     """Attach a contact person to a household: 1+10 (at most the limit of open 1+10
     households per person, by a conditional UPDATE of their counter, so two staff at
@@ -440,7 +441,7 @@ def assignment_create(
                 contact=contact,
                 kind=kind,
                 region_id=household.region_id,
-                started_by=actor,
+                started_by=user_of(actor),
             )
     except IntegrityError as exc:
         if (
@@ -468,7 +469,7 @@ def assignment_create(
 
 
 @transaction.atomic
-def assignment_end(*, actor: Any, assignment: Assignment, reason: str) -> Assignment:
+def assignment_end(*, actor: Actor, assignment: Assignment, reason: str) -> Assignment:
     require(actor, Perm.HOUSEHOLD_MANAGE, assignment.region_id, view_perm=Perm.HOUSEHOLD_VIEW)
     reason = (reason or "").strip()
     if not reason:

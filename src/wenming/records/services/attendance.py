@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor, user_id_of, user_of
 from wenming.activities.models import Activity, ActivityState, SignUp, SignUpState
 from wenming.activities.permissions import require_organiser
 from wenming.core.audit import (
@@ -43,7 +44,7 @@ CHECKOUT_STATES = (ActivityState.PUBLISHED, ActivityState.ONGOING, ActivityState
 MANUAL_STATES = CHECKOUT_STATES
 
 
-def _volunteer_of(actor: Any) -> Volunteer:
+def _volunteer_of(actor: Actor) -> Volunteer:
     return active_volunteer_of(actor, missing=_("只有已注册的志愿者可以签到。"))
 
 
@@ -111,7 +112,7 @@ def _require_on_site(
 
 
 def _create_attendance(
-    *, actor: Any, activity: Activity, volunteer_id: int, values: dict[str, Any], verb: str,
+    *, actor: Actor, activity: Activity, volunteer_id: int, values: dict[str, Any], verb: str,
     note: str = "",
 ) -> Attendance:  # fmt: skip
     """Insert the attendance, or return the one a concurrent request inserted first."""
@@ -138,7 +139,7 @@ _UNSET: Any = object()
 
 def attendance_check_in(
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity,
     token: str,
     latitude: float | None = None,
@@ -162,7 +163,7 @@ def attendance_check_in(
         volunteer_id = (
             SignUp.objects.filter(
                 activity_id=activity.pk,
-                volunteer__user_id=actor.pk,
+                volunteer__user_id=user_id_of(actor),
                 volunteer__status=VolunteerStatus.ACTIVE,
                 state=SignUpState.SIGNED_UP,
             )
@@ -227,7 +228,7 @@ def _attendance_audited_sql() -> str:
 
 
 def _insert_attendance_audited(
-    *, actor: Any, activity: Activity, volunteer_id: int, values: dict[str, Any]
+    *, actor: Actor, activity: Activity, volunteer_id: int, values: dict[str, Any]
 ) -> Attendance | None:
     """PostgreSQL: insert the QR attendance and its audit event in one statement (one
     round trip, atomic without BEGIN/COMMIT). ON CONFLICT DO NOTHING instead of a
@@ -258,14 +259,14 @@ def _insert_attendance_audited(
 
 
 def _close_attendance(
-    *, actor: Any, attendance: Attendance, at: dt.datetime, how: str, reason: str = ""
+    *, actor: Actor, attendance: Attendance, at: dt.datetime, how: str, reason: str = ""
 ) -> Attendance:
     """Check out a locked, open attendance and create its pending service record."""
     attendance.checked_out_at = max(at, attendance.checked_in_at)
     attendance.checked_out_how = how
     fields = ["checked_out_at", "checked_out_how"]
     if how == How.MANUAL:
-        attendance.manual_by = actor
+        attendance.manual_by = user_of(actor)
         attendance.manual_reason = reason
         fields += ["manual_by", "manual_reason"]
     attendance.save(update_fields=fields)
@@ -299,7 +300,7 @@ def _attendance_locked(activity: Activity, volunteer_id: int, missing: str) -> A
     return attendance
 
 
-def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
+def _record_for(*, actor: Actor, attendance: Attendance) -> ServiceRecord:
     """The pending service record of a closed attendance (one per attendance)."""
     activity = attendance.activity
     assert attendance.checked_out_at is not None
@@ -339,7 +340,7 @@ def _record_for(*, actor: Any, attendance: Attendance) -> ServiceRecord:
 @transaction.atomic
 def attendance_check_out(
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity,
     token: str,
     latitude: float | None = None,
@@ -386,7 +387,7 @@ def _activity_volunteer(activity: Activity, volunteer_id: int) -> Volunteer:
 @transaction.atomic
 def attendance_manual_check_in(
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity,
     volunteer_id: int,
     reason: str,
@@ -421,7 +422,7 @@ def attendance_manual_check_in(
 @transaction.atomic
 def attendance_manual_check_out(
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity,
     volunteer_id: int,
     reason: str,

@@ -5,13 +5,13 @@ volunteer's correction requests."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from wenming.accounts.types import Actor, user_of
 from wenming.activities.models import Activity
 from wenming.activities.permissions import require_organiser
 from wenming.core.access import require
@@ -47,7 +47,7 @@ RECORD_MACHINE = StateMachine(
 )  # fmt: skip
 
 
-def _require_record_organiser(actor: Any, record: ServiceRecord) -> None:
+def _require_record_organiser(actor: Actor, record: ServiceRecord) -> None:
     if record.activity is not None:
         require_organiser(actor, record.activity)
     else:
@@ -71,7 +71,7 @@ def _record_locked(record_id: int) -> ServiceRecord:
 
 @transaction.atomic
 def record_confirm(
-    *, actor: Any, record: ServiceRecord, evaluation: str = "", now: dt.datetime | None = None
+    *, actor: Actor, record: ServiceRecord, evaluation: str = "", now: dt.datetime | None = None
 ) -> ServiceRecord:
     """The organiser or the team leader confirms a pending record: it becomes part of
     the ledger (never to change again) and the volunteer's confirmed hours grow."""
@@ -79,10 +79,10 @@ def record_confirm(
     locked = _record_locked(record.pk)
     RECORD_MACHINE.check(locked, "confirm")
     locked.status = RecordStatus.CONFIRMED
-    locked.confirmed_by = actor
+    locked.confirmed_by = user_of(actor)
     locked.confirmed_at = now or timezone.now()
-    locked.recorder = locked.recorder or actor
-    locked.person_in_charge = locked.person_in_charge or actor.name
+    locked.recorder = locked.recorder or user_of(actor)
+    locked.person_in_charge = locked.person_in_charge or user_of(actor).name
     locked.evaluation = (evaluation or locked.evaluation).strip()[:300]
     locked.save(
         update_fields=[
@@ -102,7 +102,7 @@ def record_confirm(
 
 
 @transaction.atomic
-def record_reject(*, actor: Any, record: ServiceRecord, reason: str) -> ServiceRecord:
+def record_reject(*, actor: Actor, record: ServiceRecord, reason: str) -> ServiceRecord:
     """The organiser rejects a pending record (no hours), with a reason."""
     _require_record_organiser(actor, record)
     reason = RECORD_MACHINE.reason(RECORD_MACHINE["reject"], reason)
@@ -123,7 +123,7 @@ def record_reject(*, actor: Any, record: ServiceRecord, reason: str) -> ServiceR
 
 @transaction.atomic
 def records_confirm_pending(
-    *, actor: Any, activity: Activity, record_ids: list[int] | None = None
+    *, actor: Actor, activity: Activity, record_ids: list[int] | None = None
 ) -> int:
     """Confirm the activity's pending records (all, or those listed); returns how many."""
     require_organiser(actor, activity)
@@ -143,7 +143,7 @@ def records_confirm_pending(
 @transaction.atomic
 def record_correct(
     *,
-    actor: Any,
+    actor: Actor,
     record: ServiceRecord,
     minutes: int,
     reason: str,
@@ -214,7 +214,7 @@ def record_correct(
 
 @transaction.atomic
 def correction_request(
-    *, actor: Any, record: ServiceRecord, reason: str, proposed_minutes: int | None = None
+    *, actor: Actor, record: ServiceRecord, reason: str, proposed_minutes: int | None = None
 ) -> CorrectionRequest:
     """A volunteer asks the organiser to correct one of their own confirmed records
     (one open request per record)."""
@@ -255,7 +255,7 @@ def correction_request(
 @transaction.atomic
 def correction_answer(
     *,
-    actor: Any,
+    actor: Actor,
     correction: CorrectionRequest,
     accept: bool,
     answer: str,
@@ -284,7 +284,7 @@ def correction_answer(
         )
     locked.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
     locked.answer = answer
-    locked.answered_by = actor
+    locked.answered_by = user_of(actor)
     locked.answered_at = now
     locked.replacement = replacement
     locked.save(update_fields=["status", "answer", "answered_by", "answered_at", "replacement"])

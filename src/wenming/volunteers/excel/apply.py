@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Concat, LPad, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core import regions as rc
 from wenming.core.access import in_scope
 from wenming.core.audit import audit_record
@@ -133,7 +134,7 @@ def _number_in_advance(volunteers: list[Volunteer]) -> bool:
 @transaction.atomic
 def import_apply(
     *,
-    actor: Any,
+    actor: Actor,
     check_job: Job,
     mode: str,
     apply_job_id: int | None = None,

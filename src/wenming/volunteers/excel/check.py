@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.errors import RuleViolation
@@ -70,7 +71,7 @@ class _Refs:
     other_regions: dict[str, Region | None] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, actor: Any, today: dt.date) -> _Refs:
+    def load(cls, actor: Actor, today: dt.date) -> _Refs:
         prefixes = _require_import(actor)
         regions = {r.code: r for r in _regions_in(prefixes)}
         by_name: dict[str, str | None] = {}
@@ -407,7 +408,7 @@ class CheckResult:
 
 def check_workbook(
     *,
-    actor: Any,
+    actor: Actor,
     path: Path,
     today: dt.date | None = None,
     progress: Callable[[int], None] | None = None,

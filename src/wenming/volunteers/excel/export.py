@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.access import has_perm
 from wenming.core.audit import audit_record
@@ -64,7 +65,7 @@ def _audit_filters(filters: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def export_workbook(*, actor: Any, filters: dict[str, Any], out: Any) -> int:
+def export_workbook(*, actor: Actor, filters: dict[str, Any], out: Any) -> int:
     """Write the volunteers in the actor's VOLUNTEER_VIEW scope that match the list
     page's filters to `out` as a workbook (masked numbers only); audited. Rows stream
     through a write-only workbook, their skills fetched once per batch."""

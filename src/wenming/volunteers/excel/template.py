@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from wenming.accounts.types import Actor
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, prefixes_for, subtree_q
 from wenming.core.errors import Forbidden, RuleViolation
@@ -93,7 +94,7 @@ def column_label(key: str) -> str:
 # ---------------------------------------------------------------- the actor's scope
 
 
-def _require_import(actor: Any) -> list[str]:
+def _require_import(actor: Actor) -> list[str]:
     prefixes = prefixes_for(actor, Perm.VOLUNTEER_MANAGE)
     if prefixes:
         return prefixes
@@ -104,7 +105,7 @@ def _require_import(actor: Any) -> list[str]:
     raise NotFound(_("找不到该页面。"))
 
 
-def scope_code(actor: Any, perm: Perm = Perm.VOLUNTEER_MANAGE) -> str:
+def scope_code(actor: Actor, perm: Perm = Perm.VOLUNTEER_MANAGE) -> str:
     """The actor's broadest region for `perm`, as a 12-digit code (for jobs and audit)."""
     prefixes = prefixes_for(actor, perm)
     return prefixes[0].ljust(rc.CODE_LENGTH, "0") if prefixes else ""
@@ -130,7 +131,7 @@ def region_label(region: Region) -> str:
 # ---------------------------------------------------------------- template
 
 
-def template_workbook(*, actor: Any) -> bytes:
+def template_workbook(*, actor: Actor) -> bytes:
     """The import template: headers, a sample row that checks clean, the allowed values
     on a second sheet with drop-downs pointing at them, and a short guide."""
     from openpyxl import Workbook

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor
 from wenming.core import crypto
 from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
@@ -38,7 +39,7 @@ def _profile_snapshot(v: Volunteer) -> dict[str, Any]:
 
 
 @transaction.atomic
-def volunteer_update(*, actor: Any, volunteer: Volunteer, **fields: Any) -> Volunteer:
+def volunteer_update(*, actor: Actor, volunteer: Volunteer, **fields: Any) -> Volunteer:
     """Edit a profile. The volunteer edits their own skills, service regions, service
     times and political status; staff with VOLUNTEER_MANAGE over the volunteer's region
     may also correct the name and phone. The ID number is never edited (a wrong one
@@ -117,7 +118,7 @@ REVEALABLE = {"id_number": "id_cipher", "phone": "phone_cipher"}
 
 
 @transaction.atomic
-def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str = "") -> str:
+def volunteer_reveal(*, actor: Actor, volunteer: Volunteer, what: str, reason: str = "") -> str:
     """Show one plaintext ID or phone number to a role granted PERSONAL_REVEAL over the
     volunteer's region; every reveal is audited (without the number itself)."""
     permissions.require_reveal(actor, volunteer)
@@ -137,7 +138,7 @@ def volunteer_reveal(*, actor: Any, volunteer: Volunteer, what: str, reason: str
 
 @transaction.atomic
 def volunteer_set_active(
-    *, actor: Any, volunteer: Volunteer, active: bool, reason: str
+    *, actor: Actor, volunteer: Volunteer, active: bool, reason: str
 ) -> Volunteer:
     """Suspend a registered volunteer (停用) or restore a suspended one, with a reason.
     Only staff managing the volunteer's region; only active ↔ suspended (a pending

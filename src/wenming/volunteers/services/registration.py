@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wenming.accounts import verification
 from wenming.accounts.models import User
 from wenming.accounts.phones import normalize_phone
+from wenming.accounts.types import Actor, user_of, user_or_none
 from wenming.core import crypto
 from wenming.core import regions as rc
 from wenming.core.access import require
@@ -24,6 +24,7 @@ from wenming.core.audit import audit_record
 from wenming.core.errors import RuleViolation
 from wenming.core.roles import Perm
 from wenming.network.models import Region, Unit, UnitKind
+from wenming.notifications import verification
 from wenming.volunteers import permissions
 from wenming.volunteers.identity import age_on, parse_identity
 from wenming.volunteers.models import (
@@ -246,7 +247,7 @@ def _duplicate_check(phone: str, id_number: str) -> None:
 
 @transaction.atomic
 def volunteer_register(
-    *, actor: Any, data: RegistrationInput, self_service: bool, today: dt.date | None = None
+    *, actor: Actor, data: RegistrationInput, self_service: bool, today: dt.date | None = None
 ) -> Volunteer:
     """Register a volunteer (《志愿服务条例》 art. 7, 20).
 
@@ -345,17 +346,18 @@ def volunteer_register(
     return volunteer
 
 
-def _self_service_user(actor: Any, phone: str, name: str, password: str, region: Region) -> User:
+def _self_service_user(actor: Actor, phone: str, name: str, password: str, region: Region) -> User:
     """The login a self-registered volunteer gets: the logged-in user (whose number must
     match), or a new one with the chosen password."""
     from wenming.accounts.services import user_create
 
-    if getattr(actor, "is_authenticated", False):
-        if Volunteer.objects.filter(user=actor).exists():
+    signed_in = user_or_none(actor)
+    if signed_in is not None:
+        if Volunteer.objects.filter(user=signed_in).exists():
             raise RuleViolation(_("您已经注册过志愿者。"))
-        if actor.phone_digest not in crypto.digests(phone):
+        if signed_in.phone_digest not in crypto.digests(phone):
             raise RuleViolation(_("手机号码需与登录账号一致。"), field="phone")
-        return actor
+        return signed_in
     if not password:
         raise RuleViolation(_("请设置登录密码。"), field="password")
     return user_create(
@@ -365,7 +367,7 @@ def _self_service_user(actor: Any, phone: str, name: str, password: str, region:
 
 @transaction.atomic
 def volunteer_review(
-    *, actor: Any, volunteer: Volunteer, approve: bool, note: str = ""
+    *, actor: Actor, volunteer: Volunteer, approve: bool, note: str = ""
 ) -> Volunteer:
     """Approve or reject a pending registration (only pending ones)."""
     permissions.require_manage(actor, volunteer)
@@ -376,7 +378,7 @@ def volunteer_review(
         raise RuleViolation(_("不通过时请写明原因。"), field="note")
     before = locked.status
     locked.status = VolunteerStatus.ACTIVE if approve else VolunteerStatus.REJECTED
-    locked.reviewed_by = actor
+    locked.reviewed_by = user_of(actor)
     locked.reviewed_at = timezone.now()
     locked.review_note = note.strip()[:300]
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
@@ -392,7 +394,7 @@ def volunteer_review(
 
 
 @transaction.atomic
-def registration_policy_set(*, actor: Any, unit: Unit, approval_required: bool) -> bool:
+def registration_policy_set(*, actor: Actor, unit: Unit, approval_required: bool) -> bool:
     """A unit chooses whether new registrations with it need approval (审核). Staff with
     VOLUNTEER_MANAGE over the unit's region only. Returns whether anything changed."""
     require(actor, Perm.VOLUNTEER_MANAGE, unit.region_id, view_perm=Perm.VOLUNTEER_VIEW)

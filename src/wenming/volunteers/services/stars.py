@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core import regions as rc
 from wenming.core.access import require, subtree_q
 from wenming.core.audit import audit_record
@@ -62,7 +62,7 @@ def stars_recompute(*, region_code: str) -> int:
 
 
 @transaction.atomic
-def star_policy_set(*, actor: Any, region_code: str, thresholds: Sequence[int]) -> StarPolicy:
+def star_policy_set(*, actor: Actor, region_code: str, thresholds: Sequence[int]) -> StarPolicy:
     """Set the star thresholds (hours for one to five stars, strictly increasing) for a
     jurisdiction and recompute the stars under it."""
     require(actor, Perm.VOLUNTEER_MANAGE, region_code, view_perm=Perm.VOLUNTEER_VIEW)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import (
     Count,
@@ -18,6 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor
 from wenming.core.access import in_scope, scope_q, subtree_q
 from wenming.core.errors import NotFound
 from wenming.core.roles import Perm
@@ -97,7 +97,7 @@ def _with_totals(qs: QuerySet[Team]) -> QuerySet[Team]:
 
 def team_list(
     *,
-    actor: Any,
+    actor: Actor,
     search: str = "",
     team_type_id: int | None = None,
     region_prefix: str = "",
@@ -124,7 +124,7 @@ def team_list(
     )
 
 
-def team_get(*, actor: Any, team_id: int) -> Team:
+def team_get(*, actor: Actor, team_id: int) -> Team:
     """One team the actor may see, else NotFound (an outsider must not learn it exists)."""
     try:
         return (
@@ -136,7 +136,7 @@ def team_get(*, actor: Any, team_id: int) -> Team:
         raise NotFound(_("找不到该服务队，或它不在您的范围内。")) from exc
 
 
-def team_access(*, actor: Any, team: Team) -> TeamAccess:
+def team_access(*, actor: Actor, team: Team) -> TeamAccess:
     volunteer = _own_volunteer(actor)
     membership = None
     if volunteer is not None:
@@ -182,7 +182,7 @@ def team_pending(*, access: TeamAccess) -> QuerySet[Membership]:
     )
 
 
-def membership_get(*, actor: Any, membership_id: int) -> Membership:
+def membership_get(*, actor: Actor, membership_id: int) -> Membership:
     """A membership of a team the actor may see, else NotFound."""
     try:
         return Membership.objects.select_related("team", "volunteer").get(
@@ -206,7 +206,7 @@ def team_types() -> QuerySet[TeamType]:
     return TeamType.objects.all()
 
 
-def team_units(*, actor: Any) -> QuerySet[Unit]:
+def team_units(*, actor: Actor) -> QuerySet[Unit]:
     """The active units under the actor's VOLUNTEER_MANAGE scope: owners a team may have."""
     return (
         Unit.objects.filter(scope_q(actor, Perm.VOLUNTEER_MANAGE, "region_id"), is_active=True)
@@ -218,7 +218,7 @@ def team_units(*, actor: Any) -> QuerySet[Unit]:
 TEAM_CHOICES_MAX = 500
 
 
-def team_choices(*, actor: Any, selected: int | None = None) -> list[tuple[int, str]]:
+def team_choices(*, actor: Actor, selected: int | None = None) -> list[tuple[int, str]]:
     """Teams under the actor's VOLUNTEER_VIEW scope for a filter control (one query,
     capped; the selected team is kept when it falls beyond the cap)."""
     qs = Team.objects.filter(scope_q(actor, Perm.VOLUNTEER_VIEW, "region_id")).order_by(
@@ -230,7 +230,7 @@ def team_choices(*, actor: Any, selected: int | None = None) -> list[tuple[int, 
     return list(qs.values_list("pk", "name")[:TEAM_CHOICES_MAX])
 
 
-def team_count(actor: Any) -> int:
+def team_count(actor: Actor) -> int:
     """Active teams under the actor's VOLUNTEER_VIEW scope (the home counter)."""
     return Team.objects.filter(
         scope_q(actor, Perm.VOLUNTEER_VIEW, "region_id"), is_active=True

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wenming.accounts.types import Actor, user_of
 from wenming.core.access import in_scope
 from wenming.core.audit import audit_record
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
@@ -54,7 +55,7 @@ def _team_type(team_type_id: Any) -> TeamType:
         raise RuleViolation(_("请选择服务队类型。"), field="team_type") from exc
 
 
-def _owner_unit(actor: Any, unit_id: Any) -> Unit:
+def _owner_unit(actor: Actor, unit_id: Any) -> Unit:
     """The owning unit: an active unit under the actor's VOLUNTEER_MANAGE scope."""
     try:
         unit = Unit.objects.select_related("region").get(pk=int(unit_id))
@@ -86,7 +87,7 @@ def _team_snapshot(team: Team) -> dict[str, Any]:
 
 @transaction.atomic
 def team_create(
-    *, actor: Any, name: str, team_type_id: int, unit_id: int, description: str = ""
+    *, actor: Actor, name: str, team_type_id: int, unit_id: int, description: str = ""
 ) -> Team:
     """Create a team owned by a practice unit. Rules: staff with VOLUNTEER_MANAGE over the
     unit's region; an active unit; a name unique within the unit."""
@@ -112,7 +113,7 @@ def team_create(
 
 
 @transaction.atomic
-def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
+def team_update(*, actor: Actor, team: Team, **fields: Any) -> Team:
     """Edit a team: name, type, owning unit, description, active. Staff with
     VOLUNTEER_MANAGE over the team's region (and over the new unit's, when it moves).
     A deactivated team keeps its members and history; it takes no new requests."""
@@ -156,7 +157,7 @@ def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
 
 
 def _audit_membership(
-    actor: Any, verb: str, m: Membership, before: dict[str, str], note: str = ""
+    actor: Actor, verb: str, m: Membership, before: dict[str, str], note: str = ""
 ) -> None:
     after = {"status": m.status, "role": m.role}
     audit_record(
@@ -182,7 +183,7 @@ def _lock(membership: Membership) -> Membership:
 
 
 @transaction.atomic
-def team_join_request(*, actor: Any, team: Team) -> Membership:
+def team_join_request(*, actor: Actor, team: Team) -> Membership:
     """A volunteer asks to join a team, for themself. Rules: a registered (active)
     volunteer; a team they can find (their county's, see the module docstring) that is
     active; one open request or membership per team — the partial unique constraint
@@ -213,7 +214,7 @@ def team_join_request(*, actor: Any, team: Team) -> Membership:
 
 
 @transaction.atomic
-def membership_approve(*, actor: Any, membership: Membership) -> Membership:
+def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
     """Approve a pending request: an active leader of the team, or staff managing its
     region. Only a pending request, of a volunteer who is still registered (active)."""
     _require_decider(actor, membership.team)
@@ -227,14 +228,14 @@ def membership_approve(*, actor: Any, membership: Membership) -> Membership:
     before = {"status": locked.status, "role": locked.role}
     locked.status = MembershipStatus.ACTIVE
     locked.decided_at = timezone.now()
-    locked.decided_by = actor
+    locked.decided_by = user_of(actor)
     locked.save(update_fields=["status", "decided_at", "decided_by"])
     _audit_membership(actor, "team.membership_approve", locked, before)
     return locked
 
 
 @transaction.atomic
-def membership_reject(*, actor: Any, membership: Membership, reason: str = "") -> Membership:
+def membership_reject(*, actor: Actor, membership: Membership, reason: str = "") -> Membership:
     """Decline a pending request (an active leader, or staff); the reason is optional and
     shown to the volunteer."""
     _require_decider(actor, membership.team)
@@ -245,14 +246,14 @@ def membership_reject(*, actor: Any, membership: Membership, reason: str = "") -
     locked.status = MembershipStatus.REJECTED
     locked.reason = (reason or "").strip()[:REASON_MAX]
     locked.decided_at = timezone.now()
-    locked.decided_by = actor
+    locked.decided_by = user_of(actor)
     locked.save(update_fields=["status", "reason", "decided_at", "decided_by"])
     _audit_membership(actor, "team.membership_reject", locked, before, locked.reason)
     return locked
 
 
 @transaction.atomic
-def team_leave(*, actor: Any, membership: Membership, reason: str = "") -> Membership:
+def team_leave(*, actor: Actor, membership: Membership, reason: str = "") -> Membership:
     """The member leaves (or withdraws a pending request): the member themself only.
     The row stays (status 已退出) so that the team keeps its history."""
     if membership.volunteer.user_id is None or membership.volunteer.user_id != getattr(
@@ -266,14 +267,14 @@ def team_leave(*, actor: Any, membership: Membership, reason: str = "") -> Membe
     locked.status = MembershipStatus.LEFT
     locked.reason = (reason or "").strip()[:REASON_MAX]
     locked.decided_at = timezone.now()
-    locked.decided_by = actor
+    locked.decided_by = user_of(actor)
     locked.save(update_fields=["status", "reason", "decided_at", "decided_by"])
     _audit_membership(actor, "team.leave", locked, before, locked.reason)
     return locked
 
 
 @transaction.atomic
-def membership_remove(*, actor: Any, membership: Membership, reason: str) -> Membership:
+def membership_remove(*, actor: Actor, membership: Membership, reason: str) -> Membership:
     """Remove an active member, with a reason (required, kept on the row and in the
     audit log). A leader removes ordinary members of their team; only staff managing the
     region remove a leader. Leaders leave by themselves rather than remove themselves."""
@@ -290,14 +291,14 @@ def membership_remove(*, actor: Any, membership: Membership, reason: str) -> Mem
     locked.status = MembershipStatus.REMOVED
     locked.reason = reason[:REASON_MAX]
     locked.decided_at = timezone.now()
-    locked.decided_by = actor
+    locked.decided_by = user_of(actor)
     locked.save(update_fields=["status", "reason", "decided_at", "decided_by"])
     _audit_membership(actor, "team.membership_remove", locked, before, locked.reason)
     return locked
 
 
 @transaction.atomic
-def leader_appoint(*, actor: Any, team: Team, volunteer: Volunteer) -> Membership:
+def leader_appoint(*, actor: Actor, team: Team, volunteer: Volunteer) -> Membership:
     """Make a volunteer a leader of the team (staff managing the team's region; the
     volunteer must be registered and inside the actor's VOLUNTEER_VIEW scope). A member
     becomes leader on their membership; a pending request is approved as leader; anyone
@@ -322,7 +323,7 @@ def leader_appoint(*, actor: Any, team: Team, volunteer: Volunteer) -> Membershi
             role=MembershipRole.LEADER,
             status=MembershipStatus.ACTIVE,
             decided_at=now,
-            decided_by=actor,
+            decided_by=user_of(actor),
         )
         try:
             with transaction.atomic():
@@ -338,7 +339,7 @@ def leader_appoint(*, actor: Any, team: Team, volunteer: Volunteer) -> Membershi
         membership.role = MembershipRole.LEADER
         membership.status = MembershipStatus.ACTIVE
         membership.decided_at = now
-        membership.decided_by = actor
+        membership.decided_by = user_of(actor)
         membership.save(update_fields=["role", "status", "decided_at", "decided_by"])
     membership.team = team
     membership.volunteer = volunteer
@@ -347,7 +348,7 @@ def leader_appoint(*, actor: Any, team: Team, volunteer: Volunteer) -> Membershi
 
 
 @transaction.atomic
-def leader_dismiss(*, actor: Any, membership: Membership, reason: str = "") -> Membership:
+def leader_dismiss(*, actor: Actor, membership: Membership, reason: str = "") -> Membership:
     """End a leader's leadership (staff managing the team's region). They stay in the
     team as a member, and the membership row and the audit log keep the history."""
     _require_manage(actor, membership.team)
@@ -357,7 +358,7 @@ def leader_dismiss(*, actor: Any, membership: Membership, reason: str = "") -> M
     before = {"status": locked.status, "role": locked.role}
     locked.role = MembershipRole.MEMBER
     locked.decided_at = timezone.now()
-    locked.decided_by = actor
+    locked.decided_by = user_of(actor)
     locked.save(update_fields=["role", "decided_at", "decided_by"])
     _audit_membership(actor, "team.leader_dismiss", locked, before, (reason or "").strip())
     return locked

@@ -12,10 +12,10 @@ from django.contrib.auth.models import AnonymousUser
 
 from tests.conftest import make_user, phone_code
 from tests.volunteers.test_services import TODAY, id_number, reg_input
-from wenming.accounts import verification
 from wenming.accounts.models import User
 from wenming.core.errors import RuleViolation
 from wenming.core.models import AuditEvent
+from wenming.notifications import verification
 from wenming.notifications.models import OutboxMessage
 from wenming.volunteers import services
 from wenming.volunteers.models import Volunteer

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from wenming.accounts.phones import normalize_phone
 from wenming.core import crypto, ratelimit
 from wenming.core.errors import RuleViolation
+from wenming.notifications.services import notify_phone
 
 CODE_TTL = 600  # seconds
 MAX_TRIES = 5
@@ -37,8 +38,6 @@ def _hash(phone: str, code: str) -> str:
 def phone_code_send(*, phone: str, purpose: str, ip: str | None) -> str:
     """Text a new code to `phone` for `purpose` (replacing any earlier one) and return
     it, for the demo's sandbox notice and for tests; a page never shows it otherwise."""
-    from wenming.notifications.services import notify_phone
-
     phone = normalize_phone(phone)
     digest = crypto.digest(phone)
     if not ratelimit.hit(f"phone-code-ip:{ip}", settings.PHONE_CODE_IP_HOURLY, 3600):
