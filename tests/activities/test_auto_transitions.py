@@ -107,7 +107,9 @@ def test_running_twice_changes_nothing_more(lineup):
 
 def test_an_activity_started_by_hand_is_finished_by_the_clock(cast, lineup):
     with time_machine.travel(START - dt.timedelta(minutes=10), tick=False):
-        services.activity_start(actor=cast.station_admin, activity=lineup[S.PUBLISHED])
+        services.activity_transition(
+            action="start", actor=cast.station_admin, activity=lineup[S.PUBLISHED]
+        )
     assert activities_advance_by_clock(now=START) == ClockResult(started=0, finished=0)
     assert activities_advance_by_clock(now=END) == ClockResult(started=0, finished=1)
 

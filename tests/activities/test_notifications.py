@@ -34,7 +34,9 @@ def test_cancelling_an_activity_tells_everyone_holding_a_place_or_waiting(cast, 
     services.signup_create(actor=waiting, activity=activity)
     left = services.signup_create(actor=gone, activity=activity)
     services.signup_cancel(actor=gone, signup=left)
-    services.activity_cancel(actor=cast.station_admin, activity=activity, reason="大风预警")
+    services.activity_transition(
+        action="cancel", actor=cast.station_admin, activity=activity, reason="大风预警"
+    )
     notes = Notification.objects.filter(verb="activity.cancel")
     assert {n.recipient for n in notes} == {holder, waiting}
     assert all("大风预警" in n.body for n in notes)
@@ -45,5 +47,7 @@ def test_a_refused_cancel_tells_no_one(cast, net):
     activity = published(cast.station_admin, net.station)
     services.signup_create(actor=volunteer_user(cast.county_admin, 1), activity=activity)
     with pytest.raises(RuleViolation):
-        services.activity_cancel(actor=cast.station_admin, activity=activity, reason="")
+        services.activity_transition(
+            action="cancel", actor=cast.station_admin, activity=activity, reason=""
+        )
     assert not Notification.objects.exists() and not OutboxMessage.objects.exists()

@@ -89,10 +89,10 @@ def test_publish_needs_approval_when_the_unit_requires_it(cast, net):
     activity = make_activity(cast.station_admin, net.station)
     before = audit_count()
     with pytest.raises(RuleViolation, match="须经上级单位审核"):
-        services.activity_publish(actor=cast.station_admin, activity=activity)
+        services.activity_transition(action="publish", actor=cast.station_admin, activity=activity)
     assert (state_of(activity), audit_count()) == (S.DRAFT, before)
-    services.activity_submit(actor=cast.station_admin, activity=activity)
-    services.activity_approve(actor=cast.institute_admin, activity=activity)
+    services.activity_transition(action="submit", actor=cast.station_admin, activity=activity)
+    services.activity_transition(action="approve", actor=cast.institute_admin, activity=activity)
     assert state_of(activity) == S.PUBLISHED
 
 
@@ -100,7 +100,7 @@ def test_submit_is_refused_without_an_approval_policy(cast, net):
     activity = make_activity(cast.station_admin, net.station)
     before = audit_count()
     with pytest.raises(RuleViolation, match="无需审核"):
-        services.activity_submit(actor=cast.station_admin, activity=activity)
+        services.activity_transition(action="submit", actor=cast.station_admin, activity=activity)
     assert (state_of(activity), audit_count()) == (S.DRAFT, before)
 
 
@@ -120,8 +120,10 @@ def test_an_institute_activity_is_approved_by_the_center(cast, net):
     require_approval(net.institute)
     activity = make_activity(cast.institute_admin, net.institute, S.SUBMITTED)
     with pytest.raises(Forbidden):
-        services.activity_approve(actor=cast.institute_admin, activity=activity)
-    services.activity_approve(actor=cast.county_admin, activity=activity)
+        services.activity_transition(
+            action="approve", actor=cast.institute_admin, activity=activity
+        )
+    services.activity_transition(action="approve", actor=cast.county_admin, activity=activity)
     assert state_of(activity) == S.PUBLISHED
 
 
@@ -143,7 +145,7 @@ def test_publishing_after_the_signup_deadline_is_refused(cast, net):
         cast.station_admin, net.station, starts_at=past, ends_at=past + dt.timedelta(hours=3)
     )
     with pytest.raises(RuleViolation, match="报名截止时间已过"):
-        services.activity_publish(actor=cast.station_admin, activity=activity)
+        services.activity_transition(action="publish", actor=cast.station_admin, activity=activity)
     assert state_of(activity) == S.DRAFT
 
 
@@ -170,7 +172,7 @@ def test_who_may_not_move_an_activity(cast, net, who, error, action):
 @pytest.mark.parametrize("who", ["station_admin", "institute_admin", "county_admin", "sysadmin"])
 def test_staff_over_the_unit_may_publish(cast, net, who):
     activity = make_activity(cast.station_admin, net.station)
-    services.activity_publish(actor=getattr(cast, who), activity=activity)
+    services.activity_transition(action="publish", actor=getattr(cast, who), activity=activity)
     assert state_of(activity) == S.PUBLISHED
 
 

@@ -458,3 +458,18 @@ def test_an_event_of_a_household_without_contact_person_goes_to_the_station(cast
     assert note.recipient_id == cast.station_admin.pk
     services.event_report(actor=cast.station_admin, household=h, kind="happy", summary="x")
     assert Notification.objects.filter(verb="household.event").count() == 1  # not to oneself
+
+
+def test_the_households_own_reports_are_rate_limited_in_the_service(cast):
+    """The limit is the service's, so no caller (page, API, script) gets round it."""
+    from django.core.cache import cache
+
+    h = household(cast.station_admin, 1)
+    for n in range(services.REPORTS_PER_CODE_PER_HOUR):
+        services.event_report_by_household(code=h.report_code, kind="happy", summary=f"喜事{n}")
+    before = state()
+    with pytest.raises(RuleViolation) as caught:
+        services.event_report_by_household(code=h.report_code, kind="happy", summary="再报")
+    assert caught.value.code == "rate_limited"
+    assert state() == before
+    cache.clear()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.conftest import session_queries
 from tests.households.helpers import VILLAGE, VILLAGE2, contact, household, state
 from wenming.core.models import AuditEvent
-from wenming.households import services, views
+from wenming.households import services
 from wenming.households.models import (
     Assignment,
     EventKind,
@@ -163,7 +163,7 @@ def test_the_public_report_form_files_an_event_and_is_rate_limited(cast, client)
     url = f"/households/report/{h.report_code}/"
     page = client.get(url).content.decode()
     assert "马庄村委会" in page and "王" not in page  # nothing personal
-    for n in range(views.REPORTS_PER_CODE_PER_HOUR):
+    for n in range(services.REPORTS_PER_CODE_PER_HOUR):
         response = client.post(url, {"kind": "difficulty", "summary": f"屋顶漏雨{n}", "phone": ""})
         assert response.status_code == 200 and "已收到" in response.content.decode()
     assert HouseholdEvent.objects.filter(channel=ReportChannel.HOUSEHOLD).count() == 5
@@ -176,14 +176,14 @@ def test_the_public_report_form_files_an_event_and_is_rate_limited(cast, client)
 def test_the_public_form_limits_one_address_across_cards(cast, client):
     homes = [household(cast.station_admin, n) for n in range(5)]
     statuses = []
-    for n in range(views.REPORTS_PER_IP_PER_HOUR + 1):
+    for n in range(services.REPORTS_PER_IP_PER_HOUR + 1):
         h = homes[n % 5]
         response = client.post(
             f"/households/report/{h.report_code}/", {"kind": "happy", "summary": f"喜事{n}"}
         )
         statuses.append(response.status_code)
     assert statuses[-1] == 429
-    assert HouseholdEvent.objects.count() == views.REPORTS_PER_IP_PER_HOUR
+    assert HouseholdEvent.objects.count() == services.REPORTS_PER_IP_PER_HOUR
     cache.clear()
 
 

@@ -46,10 +46,11 @@ CONTENT_MAX = 200
 REQUEST_MACHINE = StateMachine(
     [
         Transition("issue", frozenset({RequestStatus.REQUESTED}), RequestStatus.ISSUED,
-                   gettext_lazy("出具")),
+                   gettext_lazy("出具"), refused=gettext_lazy("该申请已经处理。")),
         Transition("reject", frozenset({RequestStatus.REQUESTED}), RequestStatus.REJECTED,
                    gettext_lazy("不予出具"), reason_required=True,
-                   reason_missing=gettext_lazy("请填写不予出具的原因。")),
+                   reason_missing=gettext_lazy("请填写不予出具的原因。"),
+                   refused=gettext_lazy("该申请已经处理。")),
     ],
     subject=pgettext_lazy("state machine subject", "该申请"),
     field="status",

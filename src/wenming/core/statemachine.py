@@ -47,6 +47,9 @@ class Transition:
     destructive: bool = False  # the page asks before it (a destructive action asks first)
     # What to say when the required reason is missing (default: 请写明原因。).
     reason_missing: str | Promise = ""
+    # What to say when the state does not allow it, with %(state)s (default: the
+    # machine's "<subject>当前为“<state>”，不能<label>。").
+    refused: str | Promise = ""
 
 
 class StateMachine(Mapping[str, Transition]):
@@ -95,6 +98,10 @@ class StateMachine(Mapping[str, Transition]):
 
     def refusal(self, row: models.Model, transition: Transition) -> RuleViolation:
         display = getattr(row, f"get_{self.field}_display")()
+        if transition.refused:
+            return RuleViolation(
+                str(transition.refused) % {"state": display}, code=self.refused_code
+            )
         return RuleViolation(
             _("%(subject)s当前为“%(state)s”，不能%(action)s。")
             % {"subject": self.subject, "state": display, "action": transition.label},

@@ -19,11 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wenming.core import ratelimit
 from wenming.core import regions as rc
 from wenming.core.access import has_perm, in_scope
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
-from wenming.core.middleware import current_ip
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
 from wenming.households import permissions, selectors, services
@@ -674,23 +672,6 @@ def policy_settings(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- the household's own form
 
-# Rate limits of the public form (per card code and per client address).
-REPORTS_PER_CODE_PER_HOUR = 5
-REPORTS_PER_IP_PER_HOUR = 20
-
-
-def _rate_limited(code: str) -> bool:
-    """Count this attempt against the card code and the client address (Django cache,
-    one-hour windows); true when either is over its limit."""
-    ip = current_ip.get() or "unknown"
-    over = False
-    for key, limit in (
-        (f"hh-report:code:{code}", REPORTS_PER_CODE_PER_HOUR),
-        (f"hh-report:ip:{ip}", REPORTS_PER_IP_PER_HOUR),
-    ):
-        over = not ratelimit.hit(key, limit, 3600) or over
-    return over
-
 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, code: str) -> HttpResponse:
@@ -706,23 +687,20 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         raise NotFound(_("联系卡编码不正确，请联系村（社区）工作人员。"))
     form = PublicEventForm(request.POST or None)
     limited = False
-    if request.method == "POST":
-        limited = _rate_limited(household.report_code)
-        if limited:
-            form.add_error(None, _("提交过于频繁，请稍后再试；紧急情况请直接拨打联系人电话。"))
-        elif form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.event_report_by_household(
-                    code=household.report_code,
-                    kind=d["kind"],
-                    summary=d["summary"],
-                    phone=d["phone"],
-                )
-            except RuleViolation as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                return render(request, "households/report_done.html", {"h": household})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.event_report_by_household(
+                code=household.report_code,
+                kind=d["kind"],
+                summary=d["summary"],
+                phone=d["phone"],
+            )
+        except RuleViolation as exc:
+            limited = exc.code == "rate_limited"
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return render(request, "households/report_done.html", {"h": household})
     return render(
         request,
         "households/report.html",

@@ -187,34 +187,6 @@ def activity_transition(
     return locked
 
 
-def activity_submit(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="submit", reason=reason)
-
-
-def activity_approve(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="approve", reason=reason)
-
-
-def activity_reject(*, actor: Actor, activity: Activity, reason: str) -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="reject", reason=reason)
-
-
-def activity_publish(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="publish", reason=reason)
-
-
-def activity_start(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="start", reason=reason)
-
-
-def activity_finish(*, actor: Actor, activity: Activity, reason: str = "") -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="finish", reason=reason)
-
-
-def activity_cancel(*, actor: Actor, activity: Activity, reason: str) -> Activity:
-    return activity_transition(actor=actor, activity=activity, action="cancel", reason=reason)
-
-
 @dataclass(frozen=True)
 class ClockResult:
     started: int

@@ -15,6 +15,8 @@ from wenming.households.services.care import (
     visit_log,
 )
 from wenming.households.services.events import (
+    REPORTS_PER_CODE_PER_HOUR,
+    REPORTS_PER_IP_PER_HOUR,
     contacts_of,
     event_cancel,
     event_report,
@@ -41,6 +43,8 @@ from wenming.households.services.register import (
 
 __all__ = [
     "FUTURE_SLACK",
+    "REPORTS_PER_CODE_PER_HOUR",
+    "REPORTS_PER_IP_PER_HOUR",
     "REVEALABLE",
     "HouseholdInput",
     "MemberInput",

@@ -16,10 +16,11 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.phones import normalize_phone
 from wenming.accounts.types import Actor, user_id_of, user_of, user_or_none
-from wenming.core import crypto
+from wenming.core import crypto, ratelimit
 from wenming.core.access import actor_label, require
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound, RuleViolation
+from wenming.core.middleware import current_ip
 from wenming.core.roles import Perm
 from wenming.core.statemachine import StateMachine, Transition
 from wenming.demands.models import Channel as OrderChannel
@@ -203,18 +204,40 @@ def event_report(
     return event
 
 
+# Rate limits of the household's own reports (per card code and per client address).
+REPORTS_PER_CODE_PER_HOUR = 5
+REPORTS_PER_IP_PER_HOUR = 20
+
+
+def _report_hit(code: str) -> None:
+    """Count a report against the card and the client's address; over either limit it
+    is refused (the counters are not reset, so a flood stays refused for the hour)."""
+    ip = current_ip.get() or "unknown"
+    over = False
+    for key, limit in (
+        (f"hh-report:code:{code}", REPORTS_PER_CODE_PER_HOUR),
+        (f"hh-report:ip:{ip}", REPORTS_PER_IP_PER_HOUR),
+    ):
+        over = not ratelimit.hit(key, limit, 3600) or over
+    if over:
+        raise RuleViolation(
+            _("提交过于频繁，请稍后再试；紧急情况请直接拨打联系人电话。"), code="rate_limited"
+        )
+
+
 @transaction.atomic
 def event_report_by_household(
     *, code: str, kind: str, summary: str, phone: str = "", now: dt.datetime | None = None
 ) -> HouseholdEvent:
     """The household itself reports through the link on its contact card (no account).
-    The card code is the only key; a wrong code is simply not found. Rate limits are
-    the caller's (the public view's) job."""
+    The card code is the only key; a wrong code is simply not found. Each report counts
+    against the card and the client's address (an hour's window), whoever calls."""
     household = Household.objects.filter(
         report_code=(code or "").strip().upper(), is_active=True
     ).first()
     if household is None:
         raise NotFound(_("联系卡编码不正确。"))
+    _report_hit(household.report_code)
     phone = normalize_phone(phone) if (phone or "").strip() else ""
     event = _create_event(
         household=household,

@@ -37,10 +37,12 @@ from wenming.volunteers.services import volunteer_hours_changed
 RECORD_MACHINE = StateMachine(
     [
         Transition("confirm", frozenset({RecordStatus.PENDING}), RecordStatus.CONFIRMED,
-                   gettext_lazy("确认")),
+                   gettext_lazy("确认"),
+                   refused=gettext_lazy("该记录已是“%(state)s”，不能再确认。")),
         Transition("reject", frozenset({RecordStatus.PENDING}), RecordStatus.REJECTED,
                    gettext_lazy("不予确认"), reason_required=True,
-                   reason_missing=gettext_lazy("请填写不予确认的原因。")),
+                   reason_missing=gettext_lazy("请填写不予确认的原因。"),
+                   refused=gettext_lazy("该记录已是“%(state)s”，不能再处理。")),
     ],
     subject=pgettext_lazy("state machine subject", "该记录"),
     field="status",
