@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wenming.activities import selectors, services
+from wenming.activities import permissions, selectors, services
 from wenming.activities.calendar import FeedEvent, calendar_document, subscription_urls
 from wenming.activities.forms import (
     ActivityForm,
@@ -37,9 +37,8 @@ from wenming.activities.models import (
     SignUpState,
     WorkItem,
 )
-from wenming.activities.permissions import can_organise
 from wenming.core import regions as rc
-from wenming.core.access import has_perm, in_scope, require
+from wenming.core.access import has_perm, require
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
@@ -175,12 +174,9 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
     user = request.user
-    staff_view = in_scope(user, Perm.ACTIVITY_VIEW, activity.region_id)
+    staff_view = permissions.can_view(user, activity)
     photos = selectors.activity_photos(activity=activity)
-    can_manage_photos = (
-        in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
-        and activity.state != ActivityState.CANCELLED
-    )
+    can_manage_photos = permissions.can_manage_photos(user, activity)
     return {
         "a": activity,
         "photos": photos,
@@ -193,10 +189,9 @@ def _detail_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
         "is_volunteer": volunteer_of(user) is not None,
         "actions": services.allowed_actions(user, activity) if staff_view else [],
         "staff_view": staff_view,
-        "can_edit": in_scope(user, Perm.ACTIVITY_MANAGE, activity.region_id)
-        and activity.state in services.EDITABLE_STATES,
+        "can_edit": permissions.can_edit(user, activity),
         "needs_approval": services.approval_required(activity.unit),
-        "can_organise": can_organise(user, activity),
+        "can_organise": permissions.can_organise(user, activity),
         "unit_calendar_webcal": subscription_urls(
             request, reverse("activities:unit_calendar", args=[activity.unit_id])
         )[1],

@@ -11,7 +11,6 @@ the waiting list, cancelling, the calendar feed), `photos` (an activity's photos
 
 from wenming.activities.services.editing import (
     AUDITED_FIELDS,
-    EDITABLE_STATES,
     PUBLISHED_EDITABLE,
     ActivityInput,
     activity_create,
@@ -29,7 +28,6 @@ from wenming.activities.services.lifecycle import (
     activity_transition,
     allowed_actions,
     approval_required,
-    approver_region,
 )
 from wenming.activities.services.photos import (
     activity_photo_add,
@@ -43,7 +41,6 @@ from wenming.activities.services.signup import (
 
 __all__ = [
     "AUDITED_FIELDS",
-    "EDITABLE_STATES",
     "PUBLISHED_EDITABLE",
     "SYSTEM_ACTIONS",
     "TRANSITIONS",
@@ -59,7 +56,6 @@ __all__ = [
     "allowed_actions",
     "approval_policy_set",
     "approval_required",
-    "approver_region",
     "calendar_feed_reset",
     "project_create",
     "signup_cancel",

@@ -19,10 +19,9 @@ from wenming.activities.models import (
     Subcategory,
     WorkItem,
 )
+from wenming.activities.permissions import EDITABLE_STATES, approver_region, require_owner
 from wenming.activities.services.lifecycle import (
     S,
-    _require_owner,
-    approver_region,
 )
 from wenming.activities.services.signup import _promote_waitlist
 from wenming.core import regions as rc
@@ -64,7 +63,6 @@ class ActivityInput:
 
 # Fields that may still change once an activity is published (volunteers rely on the rest).
 PUBLISHED_EDITABLE = {"description", "address", "venue", "quota", "team"}
-EDITABLE_STATES = (S.DRAFT, S.PUBLISHED)
 AUDITED_FIELDS = [
     "title", "work_item", "subcategory", "project", "unit", "team", "venue", "address",
     "latitude", "longitude", "starts_at", "ends_at", "signup_opens_at", "signup_closes_at",
@@ -186,7 +184,7 @@ def activity_create(*, actor: Actor, data: ActivityInput) -> Activity:
 def activity_update(*, actor: Actor, activity: Activity, data: ActivityInput) -> Activity:
     """Edit a draft freely; once published only the place details, the description and
     the quota (never below the places taken: a raised quota promotes the waitlist)."""
-    _require_owner(actor, activity)
+    require_owner(actor, activity)
     locked = Activity.objects.select_for_update().get(pk=activity.pk)
     if locked.state not in EDITABLE_STATES:
         raise RuleViolation(

@@ -22,10 +22,8 @@ from wenming.activities.models import (
     ActivityState,
     SignUp,
 )
-from wenming.core import regions as rc
-from wenming.core.access import in_scope, require
+from wenming.activities.permissions import require_approver, require_owner
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
-from wenming.core.roles import Perm
 from wenming.core.statemachine import StateMachine, Transition
 from wenming.network.models import Unit
 from wenming.volunteers.models import Volunteer
@@ -79,26 +77,6 @@ def approval_required(unit: Unit) -> bool:
     return bool(policy and policy.approval_required)
 
 
-def approver_region(unit: Unit) -> str:
-    """The region whose staff approve the unit's activities: the parent unit's region,
-    else the region above the unit's own."""
-    if unit.parent_id is not None:
-        return Unit.objects.only("region_id").get(pk=unit.parent_id).region_id
-    return rc.parent_of(unit.region_id) or unit.region_id
-
-
-def _require_owner(actor: Actor, activity: Activity) -> None:
-    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
-
-
-def _require_approver(actor: Actor, activity: Activity) -> None:
-    region = approver_region(activity.unit)
-    if in_scope(actor, Perm.ACTIVITY_MANAGE, region):
-        return
-    _require_owner(actor, activity)  # outsiders 404, read-only 403
-    raise Forbidden(_("只有上级单位可以审核本单位的活动。"))
-
-
 def allowed_actions(actor: Actor, activity: Activity) -> list[Transition]:
     """The transitions the actor may take now (for buttons; the services decide)."""
     result = []
@@ -111,7 +89,7 @@ def allowed_actions(actor: Actor, activity: Activity) -> list[Transition]:
         if t.action == "publish" and needs_approval:
             continue
         try:
-            (_require_approver if t.by == "approver" else _require_owner)(actor, activity)
+            (require_approver if t.by == "approver" else require_owner)(actor, activity)
         except (Forbidden, NotFound):
             continue
         result.append(t)
@@ -148,9 +126,9 @@ def activity_transition(
         if action not in SYSTEM_ACTIONS:
             raise Forbidden(_("系统只能按时间开始或结束活动。"))
     elif transition.by == "approver":
-        _require_approver(actor, activity)
+        require_approver(actor, activity)
     else:
-        _require_owner(actor, activity)
+        require_owner(actor, activity)
     locked = Activity.objects.select_for_update().select_related("unit").get(pk=activity.pk)
     TRANSITIONS.check(locked, action)
     reason = TRANSITIONS.reason(transition, reason)

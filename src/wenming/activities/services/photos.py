@@ -16,18 +16,13 @@ from wenming.activities.models import (
     Activity,
     ActivityPhoto,
 )
+from wenming.activities.permissions import require_owner
 from wenming.activities.services.lifecycle import S
-from wenming.core.access import require
 from wenming.core.audit import (
     audit_record,
 )
 from wenming.core.errors import NotFound, RuleViolation
 from wenming.core.photos import PHOTO_MAX_BYTES, encode_photo
-from wenming.core.roles import Perm
-
-
-def _require_photo_manager(actor: Actor, activity: Activity) -> None:
-    require(actor, Perm.ACTIVITY_MANAGE, activity.region_id, view_perm=Perm.ACTIVITY_VIEW)
 
 
 def _delete_files(*names: str) -> None:
@@ -44,7 +39,7 @@ def activity_photo_add(
     cancelled activity, at most MAX_PHOTOS_PER_ACTIVITY (counted under the activity row
     lock, so two uploads at once cannot make a tenth), at most 5 MB, a real JPEG, PNG or
     WebP. Stored re-encoded under a random name, metadata stripped."""
-    _require_photo_manager(actor, activity)
+    require_owner(actor, activity)
     caption = (caption or "").strip()
     if len(caption) > 100:
         raise RuleViolation(_("照片说明最多 100 个字。"), field="caption")
@@ -108,7 +103,7 @@ def activity_photo_delete(*, actor: Actor, photo: ActivityPhoto) -> None:
     """Remove a photo: staff with ACTIVITY_MANAGE over its activity. The files go once
     the deletion is committed."""
     activity = Activity.objects.select_for_update().get(pk=photo.activity_id)
-    _require_photo_manager(actor, activity)
+    require_owner(actor, activity)
     locked = ActivityPhoto.objects.filter(pk=photo.pk, activity=activity).first()
     if locked is None:
         raise NotFound(_("找不到该照片。"))
