@@ -5,6 +5,7 @@ from wenming.activities.api import router as activities_router
 from wenming.certificates.api import router as certificates_router
 from wenming.core.api import api, audit_router
 from wenming.demands.api import router as demands_router
+from wenming.fund.api import router as fund_router
 from wenming.households.api import router as households_router
 from wenming.network.api import router as network_router
 from wenming.notifications.api import router as notifications_router
@@ -23,5 +24,6 @@ api.add_router("/certificates", certificates_router)
 api.add_router("/demands", demands_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/households", households_router)
+api.add_router("/fund", fund_router)
 
 __all__ = ["api"]

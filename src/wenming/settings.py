@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "wenming.demands",
     "wenming.open311",
     "wenming.households",
+    "wenming.fund",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("notifications/", include("wenming.notifications.urls")),
     path("open311/", include("wenming.open311.urls")),
     path("households/", include("wenming.households.urls")),
+    path("fund/", include("wenming.fund.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

@@ -35,6 +35,7 @@ DOMAINS = {
     "demands",
     "open311",
     "households",
+    "fund",
 }
 
 
@@ -77,18 +78,18 @@ def _menu(user, *, is_volunteer=False):
 def test_menu_by_audience(cast):
     from django.contrib.auth.models import AnonymousUser
 
-    assert _menu(AnonymousUser()) == (["home", "activities", "demands"], [], False)
+    assert _menu(AnonymousUser()) == (["home", "activities", "demands", "fund_public"], [], False)
     resident = make_user("13700000002", "居民", Role.RESIDENT, "320305005204")
     # A resident's 操作记录 sits in the bar: there is no 管理 menu for one entry.
-    assert _menu(resident) == (["home", "activities", "demands"], ["audit"], False)
+    assert _menu(resident) == (["home", "activities", "demands", "fund_public"], ["audit"], False)
     main, manage, dropdown = _menu(cast.volunteer, is_volunteer=True)
-    assert main == ["home", "activities", "demands", "tasks", "me", "teams_mine"]
+    assert main == ["home", "activities", "demands", "tasks", "me", "teams_mine", "fund_public"]
     assert (manage, dropdown) == (["audit"], False)
     main, manage, dropdown = _menu(cast.county_admin)
     # Staff's 群众点单 takes the place of the resident's 我要点单.
     assert main == ["home", "activities", "demands_manage", "households"]
     assert manage == [
-        "network", "units", "volunteers", "teams", "certificates", "open311", "audit",
+        "network", "units", "volunteers", "teams", "certificates", "fund", "open311", "audit",
     ]  # fmt: skip
     assert dropdown
     main, manage, _ = _menu(cast.supervisor)

@@ -37,8 +37,8 @@ def test_demo_loads_the_county(demo):
     assert Region.objects.count() == 150  # with 江苏省, 徐州市 and 贾汪区
     kinds = {kind: Unit.objects.filter(kind=kind).count() for kind in UnitKind.values}
     assert kinds == {"center": 1, "institute": 13, "station": 134, "point": 3}
-    assert demo["network"] == {"regions": 150, "units": 151, "users": 9, "grants": 9}
-    assert User.objects.count() == 9
+    assert demo["network"] == {"regions": 150, "units": 151, "users": 11, "grants": 11}
+    assert User.objects.count() == 11
     assert AuditEvent.objects.filter(verb="demo.load").count() == 1
 
 

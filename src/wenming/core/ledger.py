@@ -102,7 +102,7 @@ def ledger_append(
     for _attempt in range(APPEND_RETRIES):
         try:
             with transaction.atomic():
-                _lock_chain(model, chain)
+                ledger_lock(model, chain)
                 last = (
                     model._default_manager.select_for_update()
                     .filter(chain=chain)
@@ -132,7 +132,10 @@ def ledger_append(
     raise RuleViolation(_("记账繁忙，请稍后再试。"), code="busy")
 
 
-def _lock_chain(model: type[LedgerEntry], chain: str) -> None:
+def ledger_lock(model: type[LedgerEntry], chain: str) -> None:
+    """Hold the chain for the rest of the transaction (PostgreSQL; SQLite writes one at
+    a time): a check of the balance and the append that depends on it cannot interleave
+    with another append to the chain."""
     from django.db import connection
 
     if connection.vendor == "postgresql":

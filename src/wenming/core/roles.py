@@ -25,6 +25,8 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("群众")
     SUPERVISOR = "supervisor", _("督导（市/省文明办，只读）")
     MEDIA_EDITOR = "media_editor", _("融媒体编辑")
+    FUND_MANAGER = "fund_manager", _("基金管理员")
+    STORE_KEEPER = "store_keeper", _("爱心超市管理员")
 
 
 class Perm(enum.StrEnum):
@@ -42,6 +44,9 @@ class Perm(enum.StrEnum):
     DEMAND_MANAGE = "demand.manage"  # review, dispatch, close orders; edit the service menu
     HOUSEHOLD_VIEW = "household.view"  # the household contact register (十必联), masked
     HOUSEHOLD_MANAGE = "household.manage"  # households, contact persons, assignments, events
+    FUND_VIEW = "fund.view"  # a fund's donations (with donors' names), grants, ledger
+    FUND_MANAGE = "fund.manage"  # record donations, decide grants, pay out, correct
+    STORE_MANAGE = "store.manage"  # run a love store (爱心超市): goods, stock, pickups
 
 
 # County and town (institute) admins may do the same things, each in their own subtree.
@@ -94,6 +99,10 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Role.TEAM_LEADER: frozenset({Perm.NETWORK_VIEW, Perm.VOLUNTEER_VIEW, Perm.ACTIVITY_VIEW}),
     Role.MEDIA_EDITOR: frozenset({Perm.NETWORK_VIEW}),
+    # The fund's and the store's own permissions are granted by their domains
+    # (fund/domain.py, `grants`); these roles start with seeing the network.
+    Role.FUND_MANAGER: frozenset({Perm.NETWORK_VIEW}),
+    Role.STORE_KEEPER: frozenset({Perm.NETWORK_VIEW}),
     Role.VOLUNTEER: frozenset(),
     Role.RESIDENT: frozenset(),
 }
@@ -108,12 +117,21 @@ GRANTABLE_ROLES: dict[str, frozenset[str]] = {
             Role.STATION_ADMIN,
             Role.TEAM_LEADER,
             Role.MEDIA_EDITOR,
+            Role.FUND_MANAGER,
+            Role.STORE_KEEPER,
             Role.VOLUNTEER,
             Role.RESIDENT,
         }
     ),
     Role.INSTITUTE_ADMIN: frozenset(
-        {Role.INSTITUTE_ADMIN, Role.STATION_ADMIN, Role.TEAM_LEADER, Role.VOLUNTEER, Role.RESIDENT}
+        {
+            Role.INSTITUTE_ADMIN,
+            Role.STATION_ADMIN,
+            Role.TEAM_LEADER,
+            Role.STORE_KEEPER,
+            Role.VOLUNTEER,
+            Role.RESIDENT,
+        }
     ),
 }
 
@@ -125,6 +143,8 @@ ROLE_LEVELS: dict[str, frozenset[Level]] = {
     Role.STATION_ADMIN: frozenset({Level.VILLAGE}),
     Role.SUPERVISOR: frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
     Role.MEDIA_EDITOR: frozenset({Level.COUNTY}),
+    Role.FUND_MANAGER: frozenset({Level.COUNTY}),
+    Role.STORE_KEEPER: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
     Role.TEAM_LEADER: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
     Role.VOLUNTEER: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
     Role.RESIDENT: frozenset({Level.COUNTY, Level.TOWN, Level.VILLAGE}),
@@ -139,5 +159,7 @@ STAFF_ROLES = frozenset(
         Role.SUPERVISOR,
         Role.MEDIA_EDITOR,
         Role.TEAM_LEADER,
+        Role.FUND_MANAGER,
+        Role.STORE_KEEPER,
     }
 )

@@ -42,6 +42,8 @@ DEMO_ACCOUNTS = [
     DemoAccount(Role.RESIDENT, "13800000006", "陈大爷", DEMO_VILLAGE),
     DemoAccount(Role.SUPERVISOR, "13800000007", "周督导", "320300000000"),
     DemoAccount(Role.MEDIA_EDITOR, "13800000008", "吴编辑", DEMO_COUNTY),
+    DemoAccount(Role.FUND_MANAGER, "13800000009", "孙基金", DEMO_COUNTY),
+    DemoAccount(Role.STORE_KEEPER, "13800000010", "钱超市", DEMO_VILLAGE),
 ]
 
 DEMO_POINTS = [

@@ -36,3 +36,27 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// A chart: <div data-chart="ID"> draws the JSON in <script id="ID"> ({labels, series:
+// [{name, data}]}) as bars with ECharts (vendored; loaded by the pages that have charts).
+// The table next to it holds the same figures for those who cannot see the chart.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.echarts) return;
+  document.querySelectorAll("[data-chart]").forEach(function (box) {
+    var source = document.getElementById(box.getAttribute("data-chart"));
+    if (!source) return;
+    var data = JSON.parse(source.textContent);
+    var chart = window.echarts.init(box);
+    chart.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 32, containLabel: true },
+      xAxis: { type: "category", data: data.labels },
+      yAxis: { type: "value" },
+      series: data.series.map(function (s) {
+        return { name: s.name, type: box.getAttribute("data-chart-kind") || "bar", data: s.data };
+      }),
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
+});
