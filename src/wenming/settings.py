@@ -278,6 +278,10 @@ SERVICE_MINUTES_PER_DAY = env_int("SERVICE_MINUTES_PER_DAY", 8 * 60)
 # address printed in the certificate's QR code (falls back to the address the PDF was
 # downloaded from; set it when staff work on an internal host name).
 WENMING_CERT_KEY = env_str("WENMING_CERT_KEY")
+# Ledgers (fund, points): the Ed25519 key that signs their published checkpoints, 32
+# random bytes base64 (falls back to one derived from SECRET_KEY: set it in production,
+# and keep it, since checkpoints are checked against its public key).
+WENMING_LEDGER_KEY = env_str("WENMING_LEDGER_KEY")
 WENMING_PUBLIC_URL = env_str("WENMING_PUBLIC_URL").rstrip("/")
 # Where text messages go (a dotted path to a class with send(phone, text)); the default
 # only writes them to the log, since no SMS provider is reachable from here.

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -142,3 +142,27 @@ class Job(models.Model):
         if not self.total:
             return 0
         return min(100, self.done * 100 // self.total)
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed statement of a ledger chain's head: "chain C of table T had N entries
+    ending in hash H at time S", signed with the platform's Ed25519 key and published.
+    A later rewrite of the table, even by someone with database access who recomputes
+    every hash, no longer matches the published checkpoints (`core.checkpoints`)."""
+
+    table = models.CharField(max_length=64)
+    chain = models.CharField(max_length=64)
+    seq = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering: ClassVar = ["table", "chain", "seq"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["table", "chain", "seq"], name="checkpoint_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.chain}#{self.seq}"

@@ -16,7 +16,8 @@ A domain declares:
 - `seeds`: its demo data (`core.demo.Seed`);
 - `verbs`: the labels of its audit verbs;
 - `panels`: cards on other domains' pages (the volunteer's 我的, a team's page);
-- `grants`: which roles get which of its permissions (added to `core.roles.ROLE_PERMS`).
+- `grants`: which roles get which of its permissions (added to `core.roles.ROLE_PERMS`);
+- `ledgers`: its hash-chained ledgers (`core.ledger`), checkpointed and verified.
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ class Domain:
     # Audiences the domain defines: who counts as one (e.g. VOLUNTEER: has a volunteer
     # record). The menu and home page remember the answer in the session.
     audiences: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
+    # Its tamper-evident ledgers (core.ledger subclasses): checkpointed daily and checked
+    # by `wenming ledger verify`.
+    ledgers: tuple[type[Any], ...] = ()
 
 
 _DOMAINS: dict[str, Domain] = {}
@@ -242,6 +246,10 @@ def exports() -> list[Export]:
 
 def seeds() -> list[Seed]:
     return sorted((s for d in domains() for s in d.seeds), key=lambda s: (s.order, s.name))
+
+
+def ledgers() -> list[type[Any]]:
+    return [model for d in domains() for model in d.ledgers]
 
 
 def audience_test(audience: str) -> Callable[[Any], bool]:

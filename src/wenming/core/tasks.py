@@ -17,3 +17,15 @@ def purge_sessions_and_lockouts() -> PurgeResult:
 def purge_jobs_and_uploads() -> JobPurgeResult:
     """Hourly: uploaded files past their day and finished jobs past their month."""
     return purge_old_jobs_and_uploads()
+
+
+@db_periodic_task(crontab(hour="2", minute="5"))
+def ledger_checkpoints() -> int:
+    """Daily: sign the head of every ledger chain that moved (core.checkpoints)."""
+    from wenming.core import checkpoints, registry
+
+    signed = 0
+    for model in registry.ledgers():
+        for chain in checkpoints.chains(model):
+            signed += checkpoints.checkpoint(model, chain) is not None
+    return signed

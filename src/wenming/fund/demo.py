@@ -10,10 +10,11 @@ from django.utils.translation import pgettext_lazy
 
 from wenming.accounts.models import User
 from wenming.activities.models import Project
+from wenming.core import checkpoints
 from wenming.core.access import subtree_q
 from wenming.core.regions import prefix_of
 from wenming.fund import services
-from wenming.fund.models import Donation, DonationChannel, DonorKind, Fund
+from wenming.fund.models import Donation, DonationChannel, DonorKind, Fund, FundEntry
 from wenming.network.demo import DEMO_COUNTY
 from wenming.network.models import Unit, UnitKind
 
@@ -72,4 +73,7 @@ def seed_fund() -> dict[str, int]:
             ),
         )
         created["donations"] += 1
+    # The platform signs the chain's head (as its daily task does): the public page
+    # shows a checkpoint from the start.
+    checkpoints.checkpoint(FundEntry, fund.chain)
     return created

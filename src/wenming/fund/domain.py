@@ -8,6 +8,7 @@ from wenming.core.home import HomeAction
 from wenming.core.registry import ANYONE, MANAGE, Domain, MenuEntry, register
 from wenming.core.roles import Perm, Role
 from wenming.fund.demo import DEMO_VERB, DEMO_VERB_LABEL, seed_fund
+from wenming.fund.models import FundEntry
 
 DOMAIN = register(
     Domain(
@@ -32,6 +33,7 @@ DOMAIN = register(
                        _("登记捐赠，查看余额和公开账本。"), 54),
         ),
         seeds=(Seed("fund", 65, seed_fund),),
+        ledgers=(FundEntry,),
         verbs={
             "fund.create": pgettext_lazy("audit verb", "设立基金"),
             "fund.donation": pgettext_lazy("audit verb", "登记捐赠"),

@@ -12,6 +12,7 @@ from wenming.accounts.types import Actor
 from wenming.core.access import in_scope, scoped
 from wenming.core.errors import NotFound
 from wenming.core.ledger import Verification, ledger_verify
+from wenming.core.models import LedgerCheckpoint
 from wenming.core.roles import Perm
 from wenming.fund.models import Donation, Fund, FundEntry
 
@@ -152,3 +153,16 @@ def monthly(fund: Fund) -> list[Month]:
 
 def chain_head(fund: Fund) -> FundEntry | None:
     return FundEntry.objects.filter(fund=fund).order_by("-seq").only("seq", "entry_hash").first()
+
+
+def latest_checkpoint(fund: Fund) -> LedgerCheckpoint | None:
+    """The last signed statement of the fund's chain head (core.checkpoints)."""
+    from wenming.core import checkpoints
+
+    return checkpoints.latest(FundEntry, fund.chain)
+
+
+def checkpoints_of(fund: Fund) -> QuerySet[LedgerCheckpoint]:
+    return LedgerCheckpoint.objects.filter(
+        table=FundEntry._meta.db_table, chain=fund.chain
+    ).order_by("seq")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("donations/<int:donation_id>/refund/", views.donation_refund, name="refund"),
     path("public/", views.public_list, name="public_list"),
     path("public/<int:fund_id>/", views.public_fund, name="public"),
+    path("public/<int:fund_id>/entries.csv", views.public_entries_csv, name="public_csv"),
 ]

@@ -4,23 +4,27 @@ needs no login and names a donor only with their consent."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wenming.core import checkpoints
 from wenming.core.access import has_perm
+from wenming.core.checkpoints import public_key_hex
 from wenming.core.errors import Forbidden, NotFound, RuleViolation
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
 from wenming.fund import permissions, selectors, services
 from wenming.fund.forms import DonationForm, FundForm, ReasonForm, to_fen
-from wenming.fund.models import Donation, Fund
+from wenming.fund.models import Donation, Fund, FundEntry
 
 
 def _form_error(form: Any, exc: RuleViolation) -> None:
@@ -172,6 +176,8 @@ def public_fund(request: HttpRequest, fund_id: int) -> HttpResponse:
             "page": paginate(request, selectors.public_entries(fund)),
             "qs": querystring_without_page(request),
             "head": selectors.chain_head(fund),
+            "checkpoint": selectors.latest_checkpoint(fund),
+            "public_key": public_key_hex(),
             "chart": {
                 "labels": [m.month for m in months],
                 "series": [
@@ -182,3 +188,42 @@ def public_fund(request: HttpRequest, fund_id: int) -> HttpResponse:
             "months": months,
         },
     )
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def public_entries_csv(request: HttpRequest, fund_id: int) -> StreamingHttpResponse:
+    """Every entry with every hashed field and both hashes, then the signed checkpoints:
+    what `scripts/verify_fund_ledger.py` checks, with no help from the platform. Values
+    are written exactly as hashed (open it with the script or a text editor)."""
+    fund = selectors.public_fund_get(fund_id=fund_id)
+    hashed = list(FundEntry.HASHED_FIELDS)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow([*hashed, "prev_hash", "entry_hash", "donor"])
+        for entry in selectors.public_entries(fund).order_by("seq").iterator(chunk_size=2000):
+            content = entry.content()
+            yield writer.writerow(
+                [
+                    *("" if content[name] is None else content[name] for name in hashed),
+                    entry.prev_hash,
+                    entry.entry_hash,
+                    entry.donation.public_donor if hasattr(entry, "donation") else "",
+                ]
+            )
+        for cp in selectors.checkpoints_of(fund):
+            yield writer.writerow(
+                ["# checkpoint", cp.table, cp.chain, cp.seq, cp.head_hash,
+                 checkpoints.signed_at_text(cp), cp.key_id, cp.signature]
+            )  # fmt: skip
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f"attachment; filename=fund-{fund.pk}-ledger.csv"
+    return response
