@@ -45,7 +45,9 @@ class DonationForm(StyledFormMixin, forms.Form):
         help_text=_("捐赠人指定用于某个项目时选择；不选即为非定向捐赠。"),
     )  # fmt: skip
     received_on = forms.DateField(
-        label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("收到日期"),
+        # type=date only takes YYYY-MM-DD, whatever the language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
