@@ -109,3 +109,15 @@ def test_pages_take_a_constant_number_of_queries(client, login, manager, fund):
         queries_for(client, f"/fund/public/{fund.pk}/"),
     )
     assert few == many
+
+
+def test_fund_lists_take_a_constant_number_of_queries(login, manager, fund, net):
+    give(manager, fund, 100)
+    staff = login(manager)
+    urls = ("/fund/", "/fund/public/", "/api/fund/funds")
+    few = [queries_for(staff, url) for url in urls]
+    for n in range(3):
+        more = services.fund_create(actor=manager, unit_id=net.center.pk, name=f"专项基金{n}")
+        give(manager, more, 100 + n)
+    assert [queries_for(staff, url) for url in urls] == few
+    assert "专项基金2" in staff.get("/fund/public/").content.decode()

@@ -40,8 +40,8 @@ class FundOut(Schema):
     restricted: dict[int, int]
 
     @staticmethod
-    def from_fund(fund: Fund) -> FundOut:
-        totals = selectors.fund_totals(fund)
+    def from_fund(fund: Fund, totals: selectors.Totals | None = None) -> FundOut:
+        totals = totals or selectors.fund_totals(fund)
         return FundOut(
             id=fund.pk,
             name=fund.name,
@@ -116,7 +116,9 @@ class FundEntryOut(Schema):
 
 @router.get("/funds", response=list[FundOut])
 def list_funds(request: HttpRequest) -> object:
-    return [FundOut.from_fund(f) for f in selectors.fund_list(actor=request.user)[:100]]
+    funds = list(selectors.fund_list(actor=request.user)[:100])
+    totals = selectors.totals_of(funds)
+    return [FundOut.from_fund(f, totals[f.pk]) for f in funds]
 
 
 @router.post("/funds", response={201: FundOut, **ERRORS})

@@ -41,25 +41,39 @@ class Totals:
 
 def fund_totals(fund: Fund) -> Totals:
     """Two grouped queries, however long the ledger."""
-    by_project: dict[int | None, int] = {
-        project_id: int(total or 0)
-        for project_id, total in FundEntry.objects.filter(fund=fund)
-        .values_list("project_id")
+    return totals_of([fund])[fund.pk]
+
+
+def totals_of(funds: list[Fund]) -> dict[int, Totals]:
+    """The totals of many funds in two grouped queries (lists, the API)."""
+    ids = [f.pk for f in funds]
+    by_fund: dict[int, dict[int | None, int]] = {pk: {} for pk in ids}
+    for fund_id, project_id, total in (
+        FundEntry.objects.filter(fund_id__in=ids)
+        .values_list("fund_id", "project_id")
         .annotate(s=Sum("amount"))
-        .values_list("project_id", "s")
+        .values_list("fund_id", "project_id", "s")
         .order_by()
-    }
-    donated = FundEntry.objects.filter(fund=fund, kind="donation").aggregate(
-        s=Sum("amount", filter=Q(amount__gt=0))
-    )["s"]
-    unrestricted = by_project.pop(None, 0)
-    restricted = {int(k): v for k, v in by_project.items() if k is not None}
-    return Totals(
-        balance=unrestricted + sum(restricted.values()),
-        unrestricted=unrestricted,
-        restricted=restricted,
-        donated=int(donated or 0),
+    ):
+        by_fund[fund_id][project_id] = int(total or 0)
+    donated = dict(
+        FundEntry.objects.filter(fund_id__in=ids, kind="donation", amount__gt=0)
+        .values_list("fund_id")
+        .annotate(s=Sum("amount"))
+        .values_list("fund_id", "s")
+        .order_by()
     )
+    result = {}
+    for pk, by_project in by_fund.items():
+        unrestricted = by_project.pop(None, 0)
+        restricted = {int(k): v for k, v in by_project.items() if k is not None}
+        result[pk] = Totals(
+            balance=unrestricted + sum(restricted.values()),
+            unrestricted=unrestricted,
+            restricted=restricted,
+            donated=int(donated.get(pk) or 0),
+        )
+    return result
 
 
 def donation_list(*, actor: Actor, fund: Fund, search: str = "") -> QuerySet[Donation]:

@@ -38,12 +38,13 @@ def _form_error(form: Any, exc: RuleViolation) -> None:
 def fund_list(request: HttpRequest) -> HttpResponse:
     if not has_perm(request.user, Perm.FUND_VIEW):
         raise Forbidden(_("您没有查看文明实践基金的权限。"))
-    funds = list(selectors.fund_list(actor=request.user))
+    funds = list(selectors.fund_list(actor=request.user)[:50])
+    totals = selectors.totals_of(funds)
     return render(
         request,
         "fund/list.html",
         {
-            "rows": [(f, selectors.fund_totals(f)) for f in funds[:50]],
+            "rows": [(f, totals[f.pk]) for f in funds],
             "can_create": has_perm(request.user, Perm.FUND_MANAGE),
         },
     )
@@ -156,11 +157,8 @@ def donation_refund(request: HttpRequest, donation_id: int) -> HttpResponse:
 @require_GET
 def public_list(request: HttpRequest) -> HttpResponse:
     funds = list(selectors.public_funds()[:50])
-    return render(
-        request,
-        "fund/public_list.html",
-        {"rows": [(f, selectors.fund_totals(f)) for f in funds]},
-    )
+    totals = selectors.totals_of(funds)
+    return render(request, "fund/public_list.html", {"rows": [(f, totals[f.pk]) for f in funds]})
 
 
 @require_GET
