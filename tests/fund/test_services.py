@@ -192,3 +192,12 @@ def test_the_demo_seed_books_through_the_services(db):
     assert totals.balance == 73_300_00 and len(totals.restricted) == 1
     assert selectors.fund_verify(fund).ok
     assert demo_load()["fund"] == {"funds": 0, "donations": 0}  # idempotent
+
+
+def test_a_donation_is_restricted_only_to_a_project_of_the_funds_region(manager, fund, net):
+    elsewhere = Project.objects.create(
+        name="外县项目", unit=net.other_center, region_id="320311000000"
+    )
+    with db_unchanged(*TABLES), pytest.raises(RuleViolation) as caught:
+        give(manager, fund, project_id=elsewhere.pk)
+    assert {v.field for v in caught.value.violations} == {"project_id"}

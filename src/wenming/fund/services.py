@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from wenming.accounts.types import Actor, user_of
 from wenming.activities.models import Project
-from wenming.core.access import actor_label
+from wenming.core import regions as rc
+from wenming.core.access import actor_label, subtree_q
 from wenming.core.audit import audit_record
 from wenming.core.errors import NotFound, RuleViolation, RuleViolations
 from wenming.core.ledger import ledger_append, ledger_lock, ledger_reverse
@@ -99,7 +100,7 @@ class _Donation:
     note: str
 
 
-def _clean_donation(data: DonationInput, today: dt.date) -> _Donation:
+def _clean_donation(fund: Fund, data: DonationInput, today: dt.date) -> _Donation:
     """The input checked field by field; every problem is reported at once."""
     errors: list[RuleViolation] = []
 
@@ -127,7 +128,12 @@ def _clean_donation(data: DonationInput, today: dt.date) -> _Donation:
         errors.append(RuleViolation(_("请填写捐赠人姓名或单位名称。"), field="donor_name"))
     project = None
     if data.project_id is not None:
-        project = Project.objects.filter(pk=data.project_id, is_active=True).first()
+        # A project of the fund's own region (a county fund: the county's projects).
+        project = Project.objects.filter(
+            subtree_q("region_id", rc.prefix_of(fund.region_id)),
+            pk=data.project_id,
+            is_active=True,
+        ).first()
         if project is None:
             errors.append(RuleViolation(_("找不到该项目。"), field="project_id"))
     received = data.received_on or today
@@ -157,7 +163,7 @@ def donation_record(*, actor: Actor, fund: Fund, data: DonationInput) -> Donatio
     permissions.require_manager(actor, fund)
     if not fund.is_active:
         raise RuleViolation(_("该基金已停用。"))
-    clean = _clean_donation(data, timezone.localdate())
+    clean = _clean_donation(fund, data, timezone.localdate())
     ledger_lock(FundEntry, fund.chain)
     receipt = _receipt_number(fund)
     entry = ledger_append(
