@@ -33,6 +33,9 @@ class Fund(models.Model):
     purpose = models.TextField(_("用途"), blank=True)
     is_active = models.BooleanField(_("在用"), default=True)
     created_at = models.DateTimeField(_("设立时间"), auto_now_add=True)
+    # How many receipt numbers the fund has given: the next one is this plus one, taken
+    # by a conditional UPDATE under the chain's lock (no count of the donations).
+    receipts_issued = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering: ClassVar = ["region_id", "name", "id"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,8 +152,11 @@ def errors_on(errors: list[RuleViolation], field: str) -> bool:
 
 
 def _receipt_number(fund: Fund) -> str:
-    """The fund's next receipt number, gap-free (the caller holds the chain's lock)."""
-    return f"JJ{fund.pk:04d}-{Donation.objects.filter(fund=fund).count() + 1:06d}"
+    """The fund's next receipt number, gap-free: its counter moved by one in this
+    transaction (the caller holds the chain's lock; the row update would queue anyway)."""
+    Fund.objects.filter(pk=fund.pk).update(receipts_issued=F("receipts_issued") + 1)
+    issued = Fund.objects.filter(pk=fund.pk).values_list("receipts_issued", flat=True).get()
+    return f"JJ{fund.pk:04d}-{issued:06d}"
 
 
 @transaction.atomic
