@@ -201,3 +201,14 @@ def test_a_donation_is_restricted_only_to_a_project_of_the_funds_region(manager,
     with db_unchanged(*TABLES), pytest.raises(RuleViolation) as caught:
         give(manager, fund, project_id=elsewhere.pk)
     assert {v.field for v in caught.value.violations} == {"project_id"}
+
+
+def test_ledger_memos_are_chinese_whatever_the_page_language(manager, fund):
+    """A memo is hashed with its entry: it must not depend on who booked it in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        donation = give(manager, fund, 1_000)
+        refund = services.donation_refund(actor=manager, donation=donation, reason="重复")
+    assert donation.entry.memo == f"捐赠 {donation.receipt_number}"
+    assert refund.memo == f"退款 {donation.receipt_number}：重复"

@@ -124,7 +124,7 @@ def _clean_donation(fund: Fund, data: DonationInput, today: dt.date) -> _Donatio
     )
     if data.donor_kind == DonorKind.ANONYMOUS:
         name = ""
-    elif not name and not errors_on(errors, "donor_name"):
+    elif not name and not _errors_on(errors, "donor_name"):
         errors.append(RuleViolation(_("请填写捐赠人姓名或单位名称。"), field="donor_name"))
     project = None
     if data.project_id is not None:
@@ -147,8 +147,14 @@ def _clean_donation(fund: Fund, data: DonationInput, today: dt.date) -> _Donatio
     return _Donation(amount, name, bool(data.publish_name) and bool(name), project, received, note)
 
 
-def errors_on(errors: list[RuleViolation], field: str) -> bool:
+def _errors_on(errors: list[RuleViolation], field: str) -> bool:
     return any(e.field == field for e in errors)
+
+
+# Ledger memos are hashed with their entry, so they are always written in Chinese (the
+# source language), whatever the language of the page that booked them.
+DONATION_MEMO = "捐赠 %(receipt)s"
+REFUND_MEMO = "退款 %(receipt)s：%(reason)s"
 
 
 def _receipt_number(fund: Fund) -> str:
@@ -174,7 +180,7 @@ def donation_record(*, actor: Actor, fund: Fund, data: DonationInput) -> Donatio
         chain=fund.chain,
         amount=clean.amount,
         kind=EntryKind.DONATION,
-        memo=_("捐赠 %(receipt)s") % {"receipt": receipt},
+        memo=DONATION_MEMO % {"receipt": receipt},
         actor_label=actor_label(actor),
         fund=fund,
         project=clean.project,
@@ -234,8 +240,7 @@ def donation_refund(*, actor: Actor, donation: Donation, reason: str) -> FundEnt
     reversal = ledger_reverse(
         FundEntry,
         entry=entry,
-        memo=_("退款 %(receipt)s：%(reason)s")
-        % {"receipt": donation.receipt_number, "reason": reason},
+        memo=REFUND_MEMO % {"receipt": donation.receipt_number, "reason": reason},
         actor_label=actor_label(actor),
         fund=fund,
         project_id=entry.project_id,
