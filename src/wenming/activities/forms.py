@@ -11,8 +11,7 @@ from wenming.activities.models import Project, Subcategory, WorkItem
 from wenming.activities.services import ActivityInput
 from wenming.core import regions as rc
 from wenming.core.access import scoped
-from wenming.core.errors import RuleViolation
-from wenming.core.forms import StyledFormMixin
+from wenming.core.forms import ServiceErrorsMixin, StyledFormMixin
 from wenming.core.roles import Perm
 from wenming.core.text import DESCRIPTION_MAX
 from wenming.network.models import Unit
@@ -33,7 +32,7 @@ def _datetime_field(label: Any, required: bool = True, help_text: Any = "") -> f
     )
 
 
-class ActivityForm(StyledFormMixin, forms.Form):
+class ActivityForm(ServiceErrorsMixin, StyledFormMixin, forms.Form):
     """The staff form: parses and offers choices; the service decides."""
 
     title = forms.CharField(label=_("活动名称"), max_length=100)
@@ -118,10 +117,6 @@ class ActivityForm(StyledFormMixin, forms.Form):
             skill_ids=[int(s) for s in data.get("skills", [])],
             description=data.get("description", ""),
         )
-
-    def add_rule_violation(self, exc: RuleViolation) -> None:
-        field = {"subcategory": "subcategory", "skills": "skills"}.get(exc.field or "", exc.field)
-        self.add_error(field if field in self.fields else None, exc.message)
 
 
 def initial_from(activity: Any) -> dict[str, Any]:

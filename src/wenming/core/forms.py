@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+
+from wenming.core.errors import RuleViolations, ServiceError
 
 
 class StyledFormMixin:
@@ -29,3 +31,19 @@ class StyledFormMixin:
                 widget = self.fields[name].widget  # type: ignore[attr-defined]
                 if "is-invalid" not in widget.attrs.get("class", ""):
                     widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+
+
+class ServiceErrorsMixin:
+    """Put what a service refused on the fields it names (or on the form): one
+    RuleViolation, or every one of a RuleViolations. `FIELD_MAP` renames a service's
+    field to the form's (`project_id` → `project`). A field that already shows an
+    error keeps that one."""
+
+    FIELD_MAP: ClassVar[dict[str, str]] = {}
+
+    def add_rule_violation(self, exc: ServiceError) -> None:
+        for one in exc.violations if isinstance(exc, RuleViolations) else [exc]:
+            name = self.FIELD_MAP.get(one.field or "", one.field or "")
+            target = name if name in self.fields else None  # type: ignore[attr-defined]
+            if target is None or target not in self.errors:  # type: ignore[attr-defined]
+                self.add_error(target, one.message)  # type: ignore[attr-defined]

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wenming.accounts.types import Actor
 from wenming.activities.models import WorkItem
 from wenming.core.access import has_perm, in_scope
-from wenming.core.errors import Forbidden, NotFound, RuleViolation, RuleViolations, ServiceError
+from wenming.core.errors import Forbidden, NotFound, RuleViolation
+from wenming.core.forms import ServiceErrorsMixin
 from wenming.core.middleware import client_ip
 from wenming.core.paging import paginate, querystring_without_page
 from wenming.core.roles import Perm
@@ -42,7 +43,7 @@ from wenming.volunteers.models import Skill
 # ---------------------------------------------------------------- forms
 
 
-class OrderForm(forms.Form):
+class OrderForm(ServiceErrorsMixin, forms.Form):
     # Required fields are the service's to check, so that every missing one is reported
     # in the same answer as the service's own rules; the page still marks them.
     MUST_FILL = ("name", "phone", "region_code")
@@ -69,13 +70,6 @@ class OrderForm(forms.Form):
         }
         for f in self.fields.values():
             f.error_messages.update(messages_zh)
-
-
-def _service_error_to_form(form: forms.Form, exc: ServiceError) -> None:
-    for one in exc.violations if isinstance(exc, RuleViolations) else [exc]:
-        field = one.field if one.field in form.fields else None
-        if field is None or field not in form.errors:
-            form.add_error(field, one.message)
 
 
 def _order_input(form: OrderForm, kind: str, item_code: str) -> services.OrderInput:
@@ -141,7 +135,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except RuleViolation as exc:
-            _service_error_to_form(form, exc)
+            form.add_rule_violation(exc)
         else:
             messages.success(
                 request,
@@ -343,7 +337,7 @@ def manage_create(request: HttpRequest) -> HttpResponse:
                 channel=form.cleaned_data["channel"],
             )
         except RuleViolation as exc:
-            _service_error_to_form(form, exc)
+            form.add_rule_violation(exc)
         else:
             link = request.build_absolute_uri(services.private_link(order, order.link_token))
             messages.success(
@@ -502,7 +496,7 @@ def menu_manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-class MenuItemForm(forms.Form):
+class MenuItemForm(ServiceErrorsMixin, forms.Form):
     unit_id = forms.TypedChoiceField(label=gettext_lazy("提供单位"), coerce=int)
     title = forms.CharField(label=gettext_lazy("服务名称"), max_length=60)
     work_item = forms.ChoiceField(label=gettext_lazy("五项工作"), choices=WorkItem.choices)
@@ -571,7 +565,7 @@ def menu_edit(request: HttpRequest, item_id: int | None = None) -> HttpResponse:
                 actor=request.user, data=services.MenuItemInput(**form.cleaned_data), item=item
             )
         except RuleViolation as exc:
-            _service_error_to_form(form, exc)
+            form.add_rule_violation(exc)
         else:
             messages.success(request, _("已保存服务项目“%(t)s”。") % {"t": saved.title})
             return redirect("demands:menu_manage")

@@ -4,12 +4,12 @@ to the services in integer fen."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wenming.core.forms import StyledFormMixin
+from wenming.core.forms import ServiceErrorsMixin, StyledFormMixin
 from wenming.fund.models import MAX_AMOUNT_FEN, DonationChannel, DonorKind
 
 
@@ -17,7 +17,9 @@ def to_fen(yuan: Decimal) -> int:
     return int((yuan * 100).to_integral_value())
 
 
-class DonationForm(StyledFormMixin, forms.Form):
+class DonationForm(ServiceErrorsMixin, StyledFormMixin, forms.Form):
+    FIELD_MAP: ClassVar[dict[str, str]] = {"project_id": "project"}
+
     amount = forms.DecimalField(
         label=_("金额（元）"),
         min_value=Decimal("0.01"),
@@ -56,7 +58,7 @@ class DonationForm(StyledFormMixin, forms.Form):
         cast(forms.ChoiceField, self.fields["project"]).choices = [("", _("非定向")), *projects]
 
 
-class FundForm(StyledFormMixin, forms.Form):
+class FundForm(ServiceErrorsMixin, StyledFormMixin, forms.Form):
     unit = forms.TypedChoiceField(label=_("管理单位"), coerce=int)
     name = forms.CharField(label=_("基金名称"), max_length=100)
     purpose = forms.CharField(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,12 +24,6 @@ from wenming.core.roles import Perm
 from wenming.fund import permissions, selectors, services
 from wenming.fund.forms import DonationForm, FundForm, ReasonForm, to_fen
 from wenming.fund.models import Donation, Fund, FundEntry
-
-
-def _form_error(form: Any, exc: RuleViolation) -> None:
-    for violation in getattr(exc, "violations", [exc]):
-        field = {"amount": "amount", "project_id": "project"}.get(violation.field, violation.field)
-        form.add_error(field if field in form.fields else None, violation.message)
 
 
 @login_required
@@ -63,7 +56,7 @@ def fund_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, unit_id=data["unit"], name=data["name"], purpose=data["purpose"]
             )
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form.add_rule_violation(exc)
         else:
             messages.success(request, _("基金已设立。"))
             return redirect("fund:detail", fund_id=fund.pk)
@@ -124,7 +117,7 @@ def fund_detail(request: HttpRequest, fund_id: int) -> HttpResponse:
                 ),
             )
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form.add_rule_violation(exc)
         else:
             messages.success(
                 request, _("已登记捐赠，收据编号 %(n)s。") % {"n": donation.receipt_number}

@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from wenming.core import regions as rc
-from wenming.core.errors import RuleViolation
-from wenming.core.forms import StyledFormMixin
+from wenming.core.forms import ServiceErrorsMixin, StyledFormMixin
 from wenming.network.models import Region
 from wenming.volunteers.models import (
     Availability,
@@ -93,17 +92,6 @@ def service_region_choices() -> list[tuple[str, Any]]:
 def _check_widgets(form: forms.Form, *names: str) -> None:
     for name in names:
         form.fields[name].widget.attrs["class"] = "form-check-input"
-
-
-class ServiceErrorsMixin:
-    """Put a service's RuleViolation on the field it names (or on the form)."""
-
-    FIELD_MAP: dict[str, str] = {}
-
-    def add_rule_violation(self, exc: RuleViolation) -> None:
-        name = self.FIELD_MAP.get(exc.field or "", exc.field or "")
-        target = name if name in self.fields else None  # type: ignore[attr-defined]
-        self.add_error(target, exc.message)  # type: ignore[attr-defined]
 
 
 class VolunteerProfileForm(ServiceErrorsMixin, StyledFormMixin, forms.Form):

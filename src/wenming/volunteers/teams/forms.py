@@ -7,9 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wenming.core.forms import StyledFormMixin
+from wenming.core.forms import ServiceErrorsMixin, StyledFormMixin
 from wenming.network.models import Unit
-from wenming.volunteers.forms import ServiceErrorsMixin
 from wenming.volunteers.models import TeamType
 
 
