@@ -131,3 +131,12 @@ def test_the_downloaded_ledger_checks_with_the_standalone_script(client, fund, t
     other_key = "00" * 32
     ok, message = script.verify(str(path), "ab" * 32 if key != "ab" * 32 else other_key)
     assert not ok and "bad signature" in message
+
+
+def test_chains_reads_one_row_per_chain(fund):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert checkpoints.chains(FundEntry) == [fund.chain]
+    assert '"seq"' not in ctx.captured_queries[0]["sql"]
